@@ -1,0 +1,152 @@
+import {FloatAttr, OnnxType, type GraphBuilder} from './onnx-graph-builder.js';
+import type {ComputeType, WeightBinder} from './weight-binder.js';
+
+/** What every layer needs: the builder, the weights and the compute precision. */
+export type LayerContext = {b: GraphBuilder; w: WeightBinder; computeType: ComputeType};
+
+/** A float constant in the compute precision. */
+export const scalar = (ctx: LayerContext, value: number): string => {
+	const f32 = ctx.b.constFloat32([value], []);
+	return ctx.computeType === 'float16' ? ctx.b.op('Cast', [f32], {to: OnnxType.float16}) : f32;
+};
+
+/** torch.nn.Linear on the last axis: x [..., inDim] -> [..., outDim]; weight stored [out, in]. */
+export const linear = (ctx: LayerContext, prefix: string, x: string, inDim: number, outDim: number, bias = true): string => {
+	const {b, w} = ctx;
+	// Transpose of an initializer is constant-folded at session creation.
+	const weight = b.op('Transpose', [w.param(`${prefix}.weight`, [outDim, inDim])], {perm: [1, 0]});
+	const y = b.op('MatMul', [x, weight]);
+	return bias ? b.op('Add', [y, w.param(`${prefix}.bias`, [outDim])]) : y;
+};
+
+export type Conv2dOptions = {stride?: number; padding?: number; pads?: [number, number, number, number]; bias?: boolean};
+
+/** torch.nn.Conv2d: x [N, inC, H, W] -> [N, outC, H', W']. */
+export const conv2d = (
+	ctx: LayerContext,
+	prefix: string,
+	x: string,
+	inChannels: number,
+	outChannels: number,
+	kernel: number,
+	options: Conv2dOptions = {},
+): string => {
+	const stride = options.stride ?? 1;
+	const padding = options.padding ?? 0;
+	const pads = options.pads ?? [padding, padding, padding, padding];
+	const inputs = [x, ctx.w.param(`${prefix}.weight`, [outChannels, inChannels, kernel, kernel])];
+	if (options.bias ?? true) inputs.push(ctx.w.param(`${prefix}.bias`, [outChannels]));
+	return ctx.b.op('Conv', inputs, {kernel_shape: [kernel, kernel], strides: [stride, stride], pads}, {name: 'Conv'});
+};
+
+/** torch.nn.LayerNorm over the last axis. */
+export const layerNorm = (ctx: LayerContext, prefix: string, x: string, dim: number, eps: number): string =>
+	ctx.b.op(
+		'LayerNormalization',
+		[x, ctx.w.param(`${prefix}.weight`, [dim]), ctx.w.param(`${prefix}.bias`, [dim])],
+		{axis: -1, epsilon: new FloatAttr(eps)},
+	);
+
+export type GroupNormOptions = {
+	/**
+	 * int64 scalar-shaped [1] value: the number of frames per clip. When set, statistics are pooled
+	 * over all frames of a clip, as FateZero's inflated ResNet norms on 5-D [b, c, f, h, w] tensors do.
+	 */
+	framesPerClip?: string;
+};
+
+/** torch.nn.GroupNorm on x [N, C, H, W] (per sample, or pooled over the frames of each clip). */
+export const groupNorm = (
+	ctx: LayerContext,
+	prefix: string,
+	x: string,
+	channels: number,
+	groups: number,
+	eps: number,
+	options: GroupNormOptions = {},
+): string => {
+	const {b, w} = ctx;
+	const ones = b.constFloat32(new Array(groups).fill(1));
+	const zeros = b.constFloat32(new Array(groups).fill(0));
+	const [one, zero] =
+		ctx.computeType === 'float16'
+			? [b.op('Cast', [ones], {to: OnnxType.float16}), b.op('Cast', [zeros], {to: OnnxType.float16})]
+			: [ones, zeros];
+	let grouped: string;
+	if (options.framesPerClip) {
+		// [b*f, C, H, W] -> [b*f, G, X] with X = C/G*H*W
+		const flat = b.op('Reshape', [x, b.constInt64([0, groups, -1])]);
+		const groupSize = b.op('Gather', [b.op('Shape', [flat]), b.constInt64([2])], {axis: 0});
+		// -> [b, f, G, X] -> [b, G, f, X] -> [b, G, f*X]
+		const shape4 = b.op('Concat', [b.constInt64([-1]), options.framesPerClip, b.constInt64([groups]), groupSize], {axis: 0});
+		const perFrame = b.op('Reshape', [flat, shape4]);
+		const byGroup = b.op('Transpose', [perFrame], {perm: [0, 2, 1, 3]});
+		grouped = b.op('Reshape', [byGroup, b.constInt64([0, groups, -1])]);
+		const normed = b.op('InstanceNormalization', [grouped, one, zero], {epsilon: new FloatAttr(eps)});
+		// back: [b, G, f, C/G*H*W] -> [b, f, G, C/G*H*W] -> [b*f, C, H, W]
+		const back = b.op('Transpose', [b.op('Reshape', [normed, b.op('Shape', [byGroup])])], {perm: [0, 2, 1, 3]});
+		grouped = b.op('Reshape', [back, b.op('Shape', [x])]);
+	} else {
+		// [N, C, H, W] -> [N, G, C/G*H*W]: InstanceNormalization then normalises each group.
+		const normed = b.op(
+			'InstanceNormalization',
+			[b.op('Reshape', [x, b.constInt64([0, groups, -1])]), one, zero],
+			{epsilon: new FloatAttr(eps)},
+		);
+		grouped = b.op('Reshape', [normed, b.op('Shape', [x])]);
+	}
+	const gamma = b.op('Reshape', [w.param(`${prefix}.weight`, [channels]), b.constInt64([channels, 1, 1])]);
+	const beta = b.op('Reshape', [w.param(`${prefix}.bias`, [channels]), b.constInt64([channels, 1, 1])]);
+	return b.op('Add', [b.op('Mul', [grouped, gamma]), beta]);
+};
+
+export const silu = (ctx: LayerContext, x: string): string => ctx.b.op('Mul', [x, ctx.b.op('Sigmoid', [x])]);
+
+/** Exact (erf) GELU, as torch.nn.functional.gelu. */
+export const gelu = (ctx: LayerContext, x: string): string => {
+	const {b} = ctx;
+	const erf = b.op('Erf', [b.op('Mul', [x, scalar(ctx, Math.SQRT1_2)])]);
+	return b.op('Mul', [b.op('Mul', [x, scalar(ctx, 0.5)]), b.op('Add', [erf, scalar(ctx, 1)])]);
+};
+
+/** CLIP's quick_gelu: x * sigmoid(1.702 x). */
+export const quickGelu = (ctx: LayerContext, x: string): string =>
+	ctx.b.op('Mul', [x, ctx.b.op('Sigmoid', [ctx.b.op('Mul', [x, scalar(ctx, 1.702)])])]);
+
+/**
+ * softmax(q kᵀ · scale) v with heads split out, for layers whose probabilities must stay
+ * inside ORT. q [N, Sq, C], k/v [N, Sk, C] -> [N, Sq, C]. Uses com.microsoft.MultiHeadAttention
+ * (no [N, heads, Sq, Sk] tensor is materialised: 10x less memory at 64² latents).
+ */
+export const fusedAttention = (ctx: LayerContext, q: string, k: string, v: string, heads: number, scale?: number): string =>
+	ctx.b.op('MultiHeadAttention', [q, k, v], {num_heads: heads, scale: scale === undefined ? undefined : new FloatAttr(scale)}, {domain: 'com.microsoft'});
+
+/**
+ * The same attention written out, returning the probabilities too (for layers whose maps are
+ * read or edited). q [N, Sq, C], k/v [N, Sk, C]; optional additive mask broadcast to [N, heads, Sq, Sk].
+ */
+export const explicitAttention = (
+	ctx: LayerContext,
+	q: string,
+	k: string,
+	v: string,
+	heads: number,
+	channels: number,
+	mask?: string,
+): {output: string; probabilities: string} => {
+	const {b} = ctx;
+	const headDim = channels / heads;
+	const split = b.constInt64([0, 0, heads, headDim]);
+	// [N, S, C] -> [N, S, heads, d] -> [N, heads, S, d]
+	const qh = b.op('Transpose', [b.op('Reshape', [q, split])], {perm: [0, 2, 1, 3]});
+	// keys straight to [N, heads, d, Sk] for the product
+	const kt = b.op('Transpose', [b.op('Reshape', [k, split])], {perm: [0, 2, 3, 1]});
+	const vh = b.op('Transpose', [b.op('Reshape', [v, split])], {perm: [0, 2, 1, 3]});
+	let scores = b.op('Mul', [b.op('MatMul', [qh, kt]), scalar(ctx, 1 / Math.sqrt(headDim))]); // [N, heads, Sq, Sk]
+	if (mask) scores = b.op('Add', [scores, mask]);
+	const probabilities = b.op('Softmax', [scores], {axis: -1}); // [N, heads, Sq, Sk]
+	const context = b.op('MatMul', [probabilities, vh]); // [N, heads, Sq, d]
+	// [N, heads, Sq, d] -> [N, Sq, heads, d] -> [N, Sq, C]
+	const output = b.op('Reshape', [b.op('Transpose', [context], {perm: [0, 2, 1, 3]}), b.constInt64([0, 0, channels])]);
+	return {output, probabilities};
+};
