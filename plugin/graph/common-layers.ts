@@ -10,6 +10,14 @@ export const scalar = (ctx: LayerContext, value: number): string => {
 	return ctx.computeType === 'float16' ? ctx.b.op('Cast', [f32], {to: OnnxType.float16}) : f32;
 };
 
+/** Graph inputs arrive as float32 (the host side only handles float32): cast into the compute type. */
+export const toComputeType = (ctx: LayerContext, x: string): string =>
+	ctx.computeType === 'float16' ? ctx.b.op('Cast', [x], {to: OnnxType.float16}) : x;
+
+/** Graph outputs leave as float32 whatever the compute type (fp16 I/O is fragile across Node versions). */
+export const toFloat32 = (ctx: LayerContext, x: string): string =>
+	ctx.computeType === 'float16' ? ctx.b.op('Cast', [x], {to: OnnxType.float32}) : x;
+
 /** torch.nn.Linear on the last axis: x [..., inDim] -> [..., outDim]; weight stored [out, in]. */
 export const linear = (ctx: LayerContext, prefix: string, x: string, inDim: number, outDim: number, bias = true): string => {
 	const {b, w} = ctx;

@@ -1,7 +1,6 @@
 import type {UnetConfig} from '../model/component-configs.js';
 import type {AttentionHook} from './attention-hook.js';
-import {conv2d, groupNorm, linear, silu, type LayerContext} from './common-layers.js';
-import {OnnxType} from './onnx-graph-builder.js';
+import {conv2d, groupNorm, linear, silu, toComputeType, toFloat32, type LayerContext} from './common-layers.js';
 import {downsample, resnetBlock, transformer, upsample, type UnetBuildState} from './unet-blocks.js';
 
 export type UnetGraphOptions = {
@@ -45,8 +44,7 @@ export const timestepFrequencies = (dim: number, freqShift: number): Float32Arra
  */
 export const buildUnetGraph = (ctx: LayerContext, config: UnetConfig, options: UnetGraphOptions): void => {
 	const {b} = ctx;
-	const float = ctx.computeType === 'float16' ? OnnxType.float16 : OnnxType.float32;
-	const toCompute = (x: string) => (ctx.computeType === 'float16' ? b.op('Cast', [x], {to: float}) : x);
+	const toCompute = (x: string) => toComputeType(ctx, x);
 
 	// 1. inputs (float32 at the boundary; cast inside for fp16 graphs)
 	const sample = toCompute(b.input(UNET_IO.sample, 'float32', ['batch', config.inChannels, 'height', 'width']));
@@ -132,6 +130,5 @@ export const buildUnetGraph = (ctx: LayerContext, config: UnetConfig, options: U
 	// 6. output: pooled GroupNorm (FateZero's conv_norm_out runs on 5-D tensors), SiLU, conv
 	h = groupNorm(s, 'conv_norm_out', h, channels, config.normNumGroups, config.normEps, {framesPerClip});
 	h = conv2d(s, 'conv_out', silu(s, h), channels, config.outChannels, 3, {padding: 1});
-	if (ctx.computeType === 'float16') h = b.op('Cast', [h], {to: OnnxType.float32});
-	b.output(UNET_IO.noisePred, h, 'float32', ['batch', config.outChannels, 'height', 'width']);
+	b.output(UNET_IO.noisePred, toFloat32(ctx, h), 'float32', ['batch', config.outChannels, 'height', 'width']);
 };

@@ -1,4 +1,4 @@
-import {closeSync, openSync, readSync, fstatSync, writeFileSync} from 'node:fs';
+import {closeSync, fstatSync, openSync, readSync, writeSync} from 'node:fs';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {
 	SAFETENSORS_DTYPE_BYTES,
@@ -137,8 +137,11 @@ export const readInt64Tensor = (index: SafetensorsIndex, name: string): {shape: 
 export type TensorToWrite = {
 	dtype: SafetensorsDtype;
 	shape: number[];
-	/** Little-endian raw bytes, already in `dtype`. */
-	bytes: Uint8Array;
+	/**
+	 * Little-endian raw bytes, already in `dtype`; or a function that makes them when the
+	 * writer reaches this tensor, so multi-GB files are written without holding them in memory.
+	 */
+	bytes: Uint8Array | (() => Uint8Array);
 };
 
 /** Writes a safetensors file (header padded with spaces to 8 bytes, tensors in the given order). */
@@ -152,9 +155,6 @@ export const writeSafetensors = (
 	let offset = 0;
 	for (const [name, tensor] of Object.entries(tensors)) {
 		const expected = elementCount(tensor.shape) * SAFETENSORS_DTYPE_BYTES[tensor.dtype];
-		if (tensor.bytes.byteLength !== expected) {
-			throw new TypeError(`writeSafetensors: "${name}" has ${tensor.bytes.byteLength} bytes, expected ${expected}`);
-		}
 		header[name] = {dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, offset + expected]};
 		offset += expected;
 	}
@@ -163,5 +163,19 @@ export const writeSafetensors = (
 	const headerBytes = Buffer.from(json, 'utf8');
 	const lengthBytes = Buffer.alloc(8);
 	lengthBytes.writeBigUInt64LE(BigInt(headerBytes.length));
-	writeFileSync(path, Buffer.concat([lengthBytes, headerBytes, ...Object.values(tensors).map((t) => t.bytes)]));
+	const fd = openSync(path, 'w');
+	try {
+		writeSync(fd, lengthBytes);
+		writeSync(fd, headerBytes);
+		for (const [name, tensor] of Object.entries(tensors)) {
+			const bytes = typeof tensor.bytes === 'function' ? tensor.bytes() : tensor.bytes;
+			const expected = elementCount(tensor.shape) * SAFETENSORS_DTYPE_BYTES[tensor.dtype];
+			if (bytes.byteLength !== expected) {
+				throw new TypeError(`writeSafetensors: "${name}" has ${bytes.byteLength} bytes, expected ${expected}`);
+			}
+			writeSync(fd, bytes);
+		}
+	} finally {
+		closeSync(fd);
+	}
 };

@@ -1,0 +1,10 @@
+import type {HostTensor} from '../runtime/host-tensor.js';
+
+/**
+ * What the diffusion code needs from an inference session: the worker-thread runtime's sessions
+ * and in-thread ORT sessions both fit, so the pipeline does not care where inference runs.
+ */
+export type RunnableSession = {
+	label: string;
+	run(feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>>;
+};

@@ -1,0 +1,23 @@
+import {mkdirSync} from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+
+/** HWC float frames in [0, 1] -> 8-bit RGB (round half up, as PIL's `(x * 255).round()` does). */
+export const toRgb8 = (frames: Float32Array, index: number, height: number, width: number): Buffer => {
+	const size = height * width * 3;
+	const out = Buffer.alloc(size);
+	for (let i = 0; i < size; i++) out[i] = Math.round(Math.min(Math.max(frames[index * size + i], 0), 1) * 255);
+	return out;
+};
+
+/** Writes frames [N, H, W, 3] in [0, 1] as 00000.png, 00001.png, … and returns the paths. */
+export const writePngFrames = async (dir: string, frames: Float32Array, count: number, height: number, width: number): Promise<string[]> => {
+	mkdirSync(dir, {recursive: true});
+	return Promise.all(
+		Array.from({length: count}, async (_, i) => {
+			const file = path.join(dir, `${String(i).padStart(5, '0')}.png`);
+			await sharp(toRgb8(frames, i, height, width), {raw: {width, height, channels: 3}}).png().toFile(file);
+			return file;
+		}),
+	);
+};
