@@ -1,0 +1,88 @@
+import path from 'node:path';
+import {throwIfWeightProblems} from '../model/format-weight-problems.js';
+import type {ModelComponent} from '../model/find-component-weights.js';
+import type {ModelFolder} from '../model/read-model-folder.js';
+import type {SessionSpec} from '../runtime/session-spec.js';
+import type {LayerContext} from './common-layers.js';
+import {getOrBuildGraph, graphCacheKey} from './graph-file-cache.js';
+import {GraphBuilder} from './onnx-graph-builder.js';
+import {buildTextEncoderGraph} from './text-encoder-graph.js';
+import {buildUnetGraph, type UnetGraphOptions} from './unet-graph.js';
+import {buildVaeDecoderGraph} from './vae-decoder-graph.js';
+import {buildVaeEncoderGraph} from './vae-encoder-graph.js';
+import {WeightBinder, type ComputeType, type WeightFile} from './weight-binder.js';
+
+export type ModelGraphOptions = {
+	/** Precision inside the graphs (their inputs and outputs are float32 either way). Default 'float32'. */
+	computeType?: ComputeType;
+	/** UNet options; `cacheKey` must describe the attention hook when one is given. */
+	unet: Omit<UnetGraphOptions, 'attentionHook'> & {attentionHook?: UnetGraphOptions['attentionHook']; hookKey?: string};
+};
+
+export type ModelSessionSpecs = {
+	textEncoder: SessionSpec;
+	vaeEncoder: SessionSpec;
+	vaeDecoder: SessionSpec;
+	unet: SessionSpec;
+};
+
+// Buffers real checkpoints carry that no layer reads.
+const IGNORED_TENSORS = [/^text_model\.embeddings\.position_ids$/];
+
+type Build = (ctx: LayerContext) => void;
+
+const bindAndBuild = (label: string, weights: WeightFile[], computeType: ComputeType, builds: Build[]) => {
+	const b = new GraphBuilder(label);
+	const w = new WeightBinder(b, weights, computeType);
+	for (const build of builds) build({b, w, computeType});
+	return {b, w};
+};
+
+/**
+ * Checks every weight the graphs will read against the model's safetensors headers — missing,
+ * extra, wrong shape — and throws one error per component that names the first offenders.
+ * Builds the graphs in memory only (milliseconds even at SD size); nothing is written.
+ */
+export const validateModelWeights = (model: ModelFolder): void => {
+	const computeType = 'float32';
+	const checks: [ModelComponent, WeightFile[], Build[]][] = [
+		['text_encoder', model.textEncoder.weights, [(ctx) => buildTextEncoderGraph(ctx, model.textEncoder.config)]],
+		// Encoder and decoder together use the whole VAE file: check them as one for "extra" tensors.
+		['vae', model.vae.weights, [(ctx) => buildVaeEncoderGraph(ctx, model.vae.config), (ctx) => buildVaeDecoderGraph(ctx, model.vae.config)]],
+		['unet', model.unet.weights, [(ctx) => buildUnetGraph(ctx, model.unet.config, {referenceFramesMinChannels: null})]],
+	];
+	for (const [component, weights, builds] of checks) {
+		const {w} = bindAndBuild(component, weights, computeType, builds);
+		throwIfWeightProblems(w.report(IGNORED_TENSORS), component, model.dir, weights);
+	}
+};
+
+/**
+ * The four graphs of a model as session specs, built once per (model, options) and cached as
+ * small .onnx files under `<cacheDir>/graphs/` whose initializers point into the model's own
+ * safetensors files. Call validateModelWeights first: a cached graph is trusted.
+ */
+export const compileModelGraphs = (model: ModelFolder, cacheDir: string, options: ModelGraphOptions): ModelSessionSpecs => {
+	const computeType = options.computeType ?? 'float32';
+	const {attentionHook, hookKey, ...unetOptions} = options.unet;
+	if (attentionHook && !hookKey) {
+		throw new TypeError('compileModelGraphs: an attention hook needs a hookKey that identifies it in the graph cache');
+	}
+	const compile = (component: string, weights: WeightFile[], cacheOptions: unknown, build: Build): SessionSpec => {
+		const key = graphCacheKey(component, model.modelIdentity, {computeType, ...(cacheOptions as object)});
+		const graph = getOrBuildGraph(cacheDir, component, key, () => bindAndBuild(component, weights, computeType, [build]).b.toBytes());
+		return {
+			label: `${component} (${model.name})`,
+			graph: graph.path,
+			externalData: weights.map(({location}) => ({location, file: path.join(model.dir, location)})),
+		};
+	};
+	return {
+		textEncoder: compile('text-encoder', model.textEncoder.weights, {}, (ctx) => buildTextEncoderGraph(ctx, model.textEncoder.config)),
+		vaeEncoder: compile('vae-encoder', model.vae.weights, {}, (ctx) => buildVaeEncoderGraph(ctx, model.vae.config)),
+		vaeDecoder: compile('vae-decoder', model.vae.weights, {}, (ctx) => buildVaeDecoderGraph(ctx, model.vae.config)),
+		unet: compile('unet', model.unet.weights, {...unetOptions, hookKey: hookKey ?? null}, (ctx) =>
+			buildUnetGraph(ctx, model.unet.config, {...unetOptions, attentionHook}),
+		),
+	};
+};
