@@ -1,22 +1,30 @@
 import {readFile} from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import {FateZeroError} from '../errors/fatezero-error.js';
+import {parseExecutionProvider, requireExecutionProvider} from './execution-providers.js';
+import {checkFeeds, checkFetches, type InputSignature} from './feed-check.js';
 import type {HostTensor} from './host-tensor.js';
+import {essentialReason, fixFor, isProviderLoadFailure, missingLibraryIn, providerUnavailableError} from './provider-diagnosis.js';
 import type {ExecutionProviderName, RuntimeOptions, SessionSpec} from './session-spec.js';
 
-/** A live ORT session in this thread. Call dispose() when done: sessions hold the weights. */
+/**
+ * A live ORT session in this thread. `run` blocks this thread's event loop for the whole
+ * inference (see onnx-notes §1); the plugin uses it only inside the inference worker, tests may
+ * use it directly. Call dispose() when done: sessions hold the weights.
+ */
 export type OrtSession = {
 	label: string;
+	/** The provider the session was created with; it was verified to bind (see requireExecutionProvider). */
 	provider: ExecutionProviderName;
 	inputNames: readonly string[];
 	outputNames: readonly string[];
-	run(feeds: Record<string, HostTensor>, fetches?: string[]): Promise<Record<string, HostTensor>>;
+	run(feeds: Record<string, HostTensor>, fetches?: readonly string[]): Promise<Record<string, HostTensor>>;
 	dispose(): Promise<void>;
 };
 
 const toOrt = (t: HostTensor) => new ort.Tensor(t.type, t.data, t.dims);
 
-const fromOrt = (t: ort.Tensor): HostTensor => {
+const fromOrt = (name: string, label: string, t: ort.Tensor): HostTensor => {
 	const dims = [...t.dims];
 	switch (t.type) {
 		case 'float32':
@@ -26,16 +34,27 @@ const fromOrt = (t: ort.Tensor): HostTensor => {
 		case 'int32':
 			return {type: 'int32', dims, data: t.data as Int32Array};
 		default:
-			throw new FateZeroError('INFERENCE_FAILED', `Output of type ${t.type} is not supported at the graph boundary; graphs must return float32.`);
+			// fp16 graphs cast back inside the graph: the boundary stays float32 (and int) only.
+			throw new FateZeroError(
+				'INFERENCE_FAILED',
+				`Output ${name} of the ${label} session is ${t.type}; graphs must return float32 (add a Cast to float before the output).`,
+			);
 	}
 };
 
+const signatureOf = (metadata: readonly ort.InferenceSession.ValueMetadata[]): InputSignature[] =>
+	metadata.map((m) => (m.isTensor ? {name: m.name, type: m.type, shape: m.shape} : {name: m.name}));
+
 export const createOrtSession = async (spec: SessionSpec, options: RuntimeOptions = {}): Promise<OrtSession> => {
-	const provider = options.executionProvider ?? 'cpu';
+	const provider = parseExecutionProvider(options.executionProvider);
+	// Refuse before loading weights: ORT would otherwise fail late, and only with a vague message.
+	await requireExecutionProvider(provider);
 	const externalData = await Promise.all(
 		spec.externalData.map(async ({location, file}) => ({path: location, data: await readFile(file)})),
 	);
 	const sessionOptions: ort.InferenceSession.SessionOptions = {
+		// Only the requested provider: ORT still places nodes the provider has no kernel for on CPU,
+		// which is fine, but a provider that fails to load throws instead of falling back.
 		executionProviders: [provider],
 		graphOptimizationLevel: 'all',
 		externalData,
@@ -48,8 +67,14 @@ export const createOrtSession = async (spec: SessionSpec, options: RuntimeOption
 				? await ort.InferenceSession.create(spec.graph, sessionOptions)
 				: await ort.InferenceSession.create(spec.graph, sessionOptions);
 	} catch (error) {
-		throw new FateZeroError('INFERENCE_FAILED', `Could not create the ${spec.label} session on ${provider}: ${(error as Error).message}`, {cause: error});
+		const message = (error as Error).message;
+		if (provider !== 'cpu' && isProviderLoadFailure(message)) {
+			const missingLibrary = missingLibraryIn(message);
+			throw providerUnavailableError({provider, reason: essentialReason(message), missingLibrary, fix: fixFor(provider, missingLibrary)}, error);
+		}
+		throw new FateZeroError('INFERENCE_FAILED', `Could not create the ${spec.label} session on ${provider}: ${message}`, {cause: error});
 	}
+	const inputs = signatureOf(session.inputMetadata);
 	let disposed = false;
 	return {
 		label: spec.label,
@@ -58,20 +83,13 @@ export const createOrtSession = async (spec: SessionSpec, options: RuntimeOption
 		outputNames: session.outputNames,
 		async run(feeds, fetches) {
 			if (disposed) throw new FateZeroError('SESSION_DISPOSED', `The ${spec.label} session was disposed; create a new one.`);
-			const missing = session.inputNames.filter((name) => !(name in feeds));
-			const unknown = Object.keys(feeds).filter((name) => !session.inputNames.includes(name));
-			if (missing.length || unknown.length) {
-				// ORT silently ignores unknown feeds: a typo would drop an input without a word.
-				throw new FateZeroError(
-					'INVALID_INPUT',
-					`The ${spec.label} session got the wrong inputs: missing [${missing.join(', ')}], unknown [${unknown.join(', ')}]. It takes [${session.inputNames.join(', ')}].`,
-				);
-			}
+			checkFeeds(spec.label, inputs, feeds);
+			checkFetches(spec.label, session.outputNames, fetches);
 			const ortFeeds: Record<string, ort.Tensor> = {};
 			for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = toOrt(tensor);
 			let results: ort.InferenceSession.ReturnType;
 			try {
-				results = fetches ? await session.run(ortFeeds, fetches) : await session.run(ortFeeds);
+				results = fetches ? await session.run(ortFeeds, [...fetches]) : await session.run(ortFeeds);
 			} catch (error) {
 				const shapes = Object.entries(feeds)
 					.map(([name, t]) => `${name}: ${t.type}[${t.dims.join(', ')}]`)
@@ -79,7 +97,7 @@ export const createOrtSession = async (spec: SessionSpec, options: RuntimeOption
 				throw new FateZeroError('INFERENCE_FAILED', `The ${spec.label} session failed (${shapes}): ${(error as Error).message}`, {cause: error});
 			}
 			const out: Record<string, HostTensor> = {};
-			for (const [name, tensor] of Object.entries(results)) out[name] = fromOrt(tensor);
+			for (const [name, tensor] of Object.entries(results)) out[name] = fromOrt(name, spec.label, tensor);
 			return out;
 		},
 		async dispose() {
