@@ -1,0 +1,42 @@
+import {FateZeroError} from '../errors/fatezero-error.js';
+import {doctorCommand, DOCTOR_HELP} from './doctor-command.js';
+import {formatCliError} from './format-cli-error.js';
+
+const HELP = `fatezero — FateZero video editing for Remotion
+
+Usage: fatezero <command> [options]
+
+Commands:
+  doctor     Check the platform, execution providers and a model; optionally reconstruct frames.
+
+Run "fatezero <command> --help" for a command's options.
+Environment: FATEZERO_MODEL (default model folder), FATEZERO_CACHE_DIR (default cache directory).`;
+
+const COMMANDS: Record<string, {run: (args: string[]) => Promise<number>; help: string}> = {
+	doctor: {run: doctorCommand, help: DOCTOR_HELP},
+};
+
+export const main = async (argv: string[]): Promise<number> => {
+	const [name, ...args] = argv;
+	if (!name || name === '--help' || name === '-h' || name === 'help') {
+		console.log(HELP);
+		return name ? 0 : 2;
+	}
+	const command = COMMANDS[name];
+	if (!command) {
+		console.error(`✖ Unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}. Run "fatezero --help".`);
+		return 2;
+	}
+	if (args.includes('--help') || args.includes('-h')) {
+		console.log(command.help);
+		return 0;
+	}
+	try {
+		return await command.run(args);
+	} catch (error) {
+		console.error(formatCliError(error));
+		return error instanceof FateZeroError && error.code === 'INVALID_OPTION' ? 2 : 1;
+	}
+};
+
+process.exitCode = await main(process.argv.slice(2));
