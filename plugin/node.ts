@@ -1,0 +1,25 @@
+// Node entry (`remotion-fatezero/node`): model folders, graph building, inference, the pipeline.
+export * from './index.js';
+export {loadStableDiffusion} from './diffusion/load-stable-diffusion.js';
+export type {LoadStableDiffusionOptions, StableDiffusion} from './diffusion/load-stable-diffusion.js';
+export {reconstructFrames} from './diffusion/reconstruct-frames.js';
+export type {Reconstruction, ReconstructionOptions} from './diffusion/reconstruct-frames.js';
+export {invertLatents} from './diffusion/ddim-inversion.js';
+export type {InversionInput, InversionResult} from './diffusion/ddim-inversion.js';
+export {sampleLatents} from './diffusion/ddim-sampling.js';
+export type {SamplingInput} from './diffusion/ddim-sampling.js';
+export {encodePrompts} from './diffusion/encode-prompts.js';
+export {decodeLatents, encodeFrames} from './diffusion/vae-codec.js';
+export {loadClipTokenizer} from './diffusion/node.js';
+export type {OnProgress, ProgressEvent} from './diffusion/progress.js';
+export {compileModelGraphs, validateModelWeights} from './graph/compile-model-graphs.js';
+export {generateRandomModel} from './model/generate-random-model.js';
+export type {GenerateRandomModelOptions} from './model/generate-random-model.js';
+export {readModelFolder} from './model/read-model-folder.js';
+export type {ModelFolder} from './model/read-model-folder.js';
+export {createInferenceRuntime, probeExecutionProviders} from './runtime/index.js';
+export type {ExecutionProviderName, InferenceRuntime, InferenceSession, ProviderProbe, RuntimeOptions} from './runtime/index.js';
+export {readFrameFolder} from './media/read-frame-folder.js';
+export {writePngFrames} from './media/write-png-frames.js';
+export {psnr} from './media/psnr.js';
+export {resolveCacheDir} from './frame-cache/resolve-cache-dir.js';
