@@ -6,5 +6,6 @@ import type {HostTensor} from '../runtime/host-tensor.js';
  */
 export type RunnableSession = {
 	label: string;
-	run(feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>>;
+	/** `fetches` limits which outputs are copied out of ORT (all when omitted). */
+	run(feeds: Record<string, HostTensor>, options?: {fetches?: string[]; signal?: AbortSignal}): Promise<Record<string, HostTensor>>;
 };

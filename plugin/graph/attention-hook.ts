@@ -27,5 +27,9 @@ export type AttentionSite = {
 	value: string;
 };
 
-/** Returns the attention output [N, Sq, C] (before to_out), or null for the default path. */
-export type AttentionHook = (ctx: LayerContext, site: AttentionSite) => string | null;
+export type AttentionHook = {
+	/** Returns the attention output [N, Sq, C] (before to_out), or null for the default path. */
+	attend(ctx: LayerContext, site: AttentionSite): string | null;
+	/** Called once after the UNet is built, e.g. to declare outputs gathered across layers. */
+	finish?(ctx: LayerContext): void;
+};

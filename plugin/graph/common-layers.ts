@@ -130,8 +130,35 @@ export const fusedAttention = (ctx: LayerContext, q: string, k: string, v: strin
 	ctx.b.op('MultiHeadAttention', [q, k, v], {num_heads: heads, scale: scale === undefined ? undefined : new FloatAttr(scale)}, {domain: 'com.microsoft'});
 
 /**
- * The same attention written out, returning the probabilities too (for layers whose maps are
- * read or edited). q [N, Sq, C], k/v [N, Sk, C]; optional additive mask broadcast to [N, heads, Sq, Sk].
+ * softmax(q kᵀ / √d) per head, materialised: q [N, Sq, C], k [N, Sk, C] -> [N, heads, Sq, Sk].
+ * Optional additive mask broadcast to [N, heads, Sq, Sk].
+ */
+export const attentionProbabilities = (ctx: LayerContext, q: string, k: string, heads: number, channels: number, mask?: string): string => {
+	const {b} = ctx;
+	const headDim = channels / heads;
+	const split = b.constInt64([0, 0, heads, headDim]);
+	// [N, S, C] -> [N, S, heads, d] -> [N, heads, S, d]
+	const qh = b.op('Transpose', [b.op('Reshape', [q, split])], {perm: [0, 2, 1, 3]});
+	// keys straight to [N, heads, d, Sk] for the product
+	const kt = b.op('Transpose', [b.op('Reshape', [k, split])], {perm: [0, 2, 3, 1]});
+	let scores = b.op('Mul', [b.op('MatMul', [qh, kt]), scalar(ctx, 1 / Math.sqrt(headDim))]); // [N, heads, Sq, Sk]
+	if (mask) scores = b.op('Add', [scores, mask]);
+	return b.op('Softmax', [scores], {axis: -1});
+};
+
+/** probabilities [N, heads, Sq, Sk] applied to v [N, Sk, C] -> [N, Sq, C]. */
+export const attendWithProbabilities = (ctx: LayerContext, probabilities: string, v: string, heads: number, channels: number): string => {
+	const {b} = ctx;
+	// [N, Sk, C] -> [N, Sk, heads, d] -> [N, heads, Sk, d]
+	const vh = b.op('Transpose', [b.op('Reshape', [v, b.constInt64([0, 0, heads, channels / heads])])], {perm: [0, 2, 1, 3]});
+	const context = b.op('MatMul', [probabilities, vh]); // [N, heads, Sq, d]
+	// [N, heads, Sq, d] -> [N, Sq, heads, d] -> [N, Sq, C]
+	return b.op('Reshape', [b.op('Transpose', [context], {perm: [0, 2, 1, 3]}), b.constInt64([0, 0, channels])]);
+};
+
+/**
+ * The same attention as fusedAttention written out, returning the probabilities too (for layers
+ * whose maps are read or edited). q [N, Sq, C], k/v [N, Sk, C] -> output [N, Sq, C].
  */
 export const explicitAttention = (
 	ctx: LayerContext,
@@ -142,19 +169,6 @@ export const explicitAttention = (
 	channels: number,
 	mask?: string,
 ): {output: string; probabilities: string} => {
-	const {b} = ctx;
-	const headDim = channels / heads;
-	const split = b.constInt64([0, 0, heads, headDim]);
-	// [N, S, C] -> [N, S, heads, d] -> [N, heads, S, d]
-	const qh = b.op('Transpose', [b.op('Reshape', [q, split])], {perm: [0, 2, 1, 3]});
-	// keys straight to [N, heads, d, Sk] for the product
-	const kt = b.op('Transpose', [b.op('Reshape', [k, split])], {perm: [0, 2, 3, 1]});
-	const vh = b.op('Transpose', [b.op('Reshape', [v, split])], {perm: [0, 2, 1, 3]});
-	let scores = b.op('Mul', [b.op('MatMul', [qh, kt]), scalar(ctx, 1 / Math.sqrt(headDim))]); // [N, heads, Sq, Sk]
-	if (mask) scores = b.op('Add', [scores, mask]);
-	const probabilities = b.op('Softmax', [scores], {axis: -1}); // [N, heads, Sq, Sk]
-	const context = b.op('MatMul', [probabilities, vh]); // [N, heads, Sq, d]
-	// [N, heads, Sq, d] -> [N, Sq, heads, d] -> [N, Sq, C]
-	const output = b.op('Reshape', [b.op('Transpose', [context], {perm: [0, 2, 1, 3]}), b.constInt64([0, 0, channels])]);
-	return {output, probabilities};
+	const probabilities = attentionProbabilities(ctx, q, k, heads, channels, mask);
+	return {output: attendWithProbabilities(ctx, probabilities, v, heads, channels), probabilities};
 };

@@ -57,6 +57,38 @@ export const validateModelWeights = (model: ModelFolder): void => {
 	}
 };
 
+const compileGraph = (
+	model: ModelFolder,
+	cacheDir: string,
+	computeType: ComputeType,
+	component: string,
+	weights: WeightFile[],
+	cacheOptions: object,
+	build: Build,
+): SessionSpec => {
+	const key = graphCacheKey(component, model.modelIdentity, {computeType, ...cacheOptions});
+	const graph = getOrBuildGraph(cacheDir, component, key, () => bindAndBuild(component, weights, computeType, [build]).b.toBytes());
+	return {
+		label: `${component} (${model.name})`,
+		graph: graph.path,
+		externalData: weights.map(({location}) => ({location, file: path.join(model.dir, location)})),
+	};
+};
+
+/**
+ * The UNet graph alone, e.g. a FateZero variant with an attention hook. `hookKey` must identify
+ * everything the hook changes in the graph (it is part of the cache key).
+ */
+export const compileUnetGraph = (model: ModelFolder, cacheDir: string, options: ModelGraphOptions['unet'] & {computeType?: ComputeType}): SessionSpec => {
+	const {attentionHook, hookKey, computeType, ...unetOptions} = options;
+	if (attentionHook && !hookKey) {
+		throw new TypeError('compileUnetGraph: an attention hook needs a hookKey that identifies it in the graph cache');
+	}
+	return compileGraph(model, cacheDir, computeType ?? 'float32', 'unet', model.unet.weights, {...unetOptions, hookKey: hookKey ?? null}, (ctx) =>
+		buildUnetGraph(ctx, model.unet.config, {...unetOptions, attentionHook}),
+	);
+};
+
 /**
  * The four graphs of a model as session specs, built once per (model, options) and cached as
  * small .onnx files under `<cacheDir>/graphs/` whose initializers point into the model's own
@@ -64,25 +96,10 @@ export const validateModelWeights = (model: ModelFolder): void => {
  */
 export const compileModelGraphs = (model: ModelFolder, cacheDir: string, options: ModelGraphOptions): ModelSessionSpecs => {
 	const computeType = options.computeType ?? 'float32';
-	const {attentionHook, hookKey, ...unetOptions} = options.unet;
-	if (attentionHook && !hookKey) {
-		throw new TypeError('compileModelGraphs: an attention hook needs a hookKey that identifies it in the graph cache');
-	}
-	const compile = (component: string, weights: WeightFile[], cacheOptions: unknown, build: Build): SessionSpec => {
-		const key = graphCacheKey(component, model.modelIdentity, {computeType, ...(cacheOptions as object)});
-		const graph = getOrBuildGraph(cacheDir, component, key, () => bindAndBuild(component, weights, computeType, [build]).b.toBytes());
-		return {
-			label: `${component} (${model.name})`,
-			graph: graph.path,
-			externalData: weights.map(({location}) => ({location, file: path.join(model.dir, location)})),
-		};
-	};
 	return {
-		textEncoder: compile('text-encoder', model.textEncoder.weights, {}, (ctx) => buildTextEncoderGraph(ctx, model.textEncoder.config)),
-		vaeEncoder: compile('vae-encoder', model.vae.weights, {}, (ctx) => buildVaeEncoderGraph(ctx, model.vae.config)),
-		vaeDecoder: compile('vae-decoder', model.vae.weights, {}, (ctx) => buildVaeDecoderGraph(ctx, model.vae.config)),
-		unet: compile('unet', model.unet.weights, {...unetOptions, hookKey: hookKey ?? null}, (ctx) =>
-			buildUnetGraph(ctx, model.unet.config, {...unetOptions, attentionHook}),
-		),
+		textEncoder: compileGraph(model, cacheDir, computeType, 'text-encoder', model.textEncoder.weights, {}, (ctx) => buildTextEncoderGraph(ctx, model.textEncoder.config)),
+		vaeEncoder: compileGraph(model, cacheDir, computeType, 'vae-encoder', model.vae.weights, {}, (ctx) => buildVaeEncoderGraph(ctx, model.vae.config)),
+		vaeDecoder: compileGraph(model, cacheDir, computeType, 'vae-decoder', model.vae.weights, {}, (ctx) => buildVaeDecoderGraph(ctx, model.vae.config)),
+		unet: compileUnetGraph(model, cacheDir, {...options.unet, computeType}),
 	};
 };

@@ -79,7 +79,7 @@ const attention = (
 		value = gatherReferenceFrames(s, value, channels);
 	}
 	const site: AttentionSite = {path, kind, ...place, channels, heads, usesReferenceFrames, query, key, value};
-	const hooked = s.attentionHook?.(s, site) ?? null;
+	const hooked = s.attentionHook?.attend(s, site) ?? null;
 	const output = hooked ?? fusedAttention(s, query, key, value, heads);
 	return linear(s, `${path}.to_out.0`, output, channels, channels);
 };

@@ -130,5 +130,6 @@ export const buildUnetGraph = (ctx: LayerContext, config: UnetConfig, options: U
 	// 6. output: pooled GroupNorm (FateZero's conv_norm_out runs on 5-D tensors), SiLU, conv
 	h = groupNorm(s, 'conv_norm_out', h, channels, config.normNumGroups, config.normEps, {framesPerClip});
 	h = conv2d(s, 'conv_out', silu(s, h), channels, config.outChannels, 3, {padding: 1});
+	s.attentionHook?.finish?.(s);
 	b.output(UNET_IO.noisePred, toFloat32(ctx, h), 'float32', ['batch', config.outChannels, 'height', 'width']);
 };

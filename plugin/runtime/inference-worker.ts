@@ -42,7 +42,7 @@ const handle = async (request: WorkerRequest): Promise<{value: unknown; transfer
 			return {value: info};
 		}
 		case 'run': {
-			const outputs = await sessionFor(request.session).run(request.feeds, request.fetches);
+			const outputs = await sessionFor(request.session).run(request.feeds, {fetches: request.fetches});
 			// ORT's output arrays are ours alone: move them, no copy.
 			const {tensors, transfer} = packTensors(outputs, true);
 			return {value: tensors, transfer};

@@ -18,7 +18,7 @@ export type OrtSession = {
 	provider: ExecutionProviderName;
 	inputNames: readonly string[];
 	outputNames: readonly string[];
-	run(feeds: Record<string, HostTensor>, fetches?: readonly string[]): Promise<Record<string, HostTensor>>;
+	run(feeds: Record<string, HostTensor>, options?: {fetches?: readonly string[]}): Promise<Record<string, HostTensor>>;
 	dispose(): Promise<void>;
 };
 
@@ -81,7 +81,8 @@ export const createOrtSession = async (spec: SessionSpec, options: RuntimeOption
 		provider,
 		inputNames: session.inputNames,
 		outputNames: session.outputNames,
-		async run(feeds, fetches) {
+		async run(feeds, options = {}) {
+			const {fetches} = options;
 			if (disposed) throw new FateZeroError('SESSION_DISPOSED', `The ${spec.label} session was disposed; create a new one.`);
 			checkFeeds(spec.label, inputs, feeds);
 			checkFetches(spec.label, session.outputNames, fetches);
