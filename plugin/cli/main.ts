@@ -1,6 +1,7 @@
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {doctorCommand, DOCTOR_HELP} from './doctor-command.js';
 import {formatCliError} from './format-cli-error.js';
+import {promptsCommand, PROMPTS_HELP} from './prompts-command.js';
 
 const HELP = `fatezero — FateZero video editing for Remotion
 
@@ -8,12 +9,14 @@ Usage: fatezero <command> [options]
 
 Commands:
   doctor     Check the platform, execution providers and a model; optionally reconstruct frames.
+  prompts    Show how a source/target prompt pair tokenizes, aligns and which controller it gets.
 
 Run "fatezero <command> --help" for a command's options.
 Environment: FATEZERO_MODEL (default model folder), FATEZERO_CACHE_DIR (default cache directory).`;
 
 const COMMANDS: Record<string, {run: (args: string[]) => Promise<number>; help: string}> = {
 	doctor: {run: doctorCommand, help: DOCTOR_HELP},
+	prompts: {run: promptsCommand, help: PROMPTS_HELP},
 };
 
 export const main = async (argv: string[]): Promise<number> => {

@@ -1,3 +1,4 @@
+import type {AttentionHook} from '../graph/attention-hook.js';
 import {compileModelGraphs, validateModelWeights} from '../graph/compile-model-graphs.js';
 import type {ComputeType} from '../graph/weight-binder.js';
 import {readModelFolder, type ModelFolder} from '../model/read-model-folder.js';
@@ -24,6 +25,8 @@ export type LoadStableDiffusionOptions = {
 	referenceFramesMinChannels?: number | null;
 	/** Prefer `*.fp16.safetensors` weights when the folder has both. */
 	variant?: 'fp16' | null;
+	/** A UNet with an attention hook (e.g. FateZero's fusion), chosen once the model's config is known. */
+	unetVariant?: (model: ModelFolder) => {attentionHook: AttentionHook; hookKey: string};
 	onProgress?: OnProgress;
 };
 
@@ -52,7 +55,7 @@ export const loadStableDiffusion = async (options: LoadStableDiffusionOptions): 
 	const tokenizer = await loadClipTokenizer(model.tokenizerDir);
 	const specs = compileModelGraphs(model, options.cacheDir, {
 		computeType: options.computeType,
-		unet: {referenceFramesMinChannels: options.referenceFramesMinChannels ?? null},
+		unet: {referenceFramesMinChannels: options.referenceFramesMinChannels ?? null, ...options.unetVariant?.(model)},
 	});
 	// 2. sessions, one after another (each reads its weights; in parallel they would only compete)
 	const runtime = await createInferenceRuntime({executionProvider: options.executionProvider});

@@ -66,7 +66,7 @@ describe.skipIf(!hasGolden)(`FateZero inversion + fused editing vs the official 
 					latentShape: [4, 4, 16, 16],
 					sourceText: source,
 					textShape: [1, 77, 32],
-					referenceFrames: engine.referenceFrames,
+					chunks: [{frames: [0, 1, 2, 3], ownCount: 4, referenceFrames: engine.referenceFrames}],
 					steps,
 					storagePrecision: 'float32',
 				});
@@ -93,7 +93,6 @@ describe.skipIf(!hasGolden)(`FateZero inversion + fused editing vs the official 
 					targetTexts,
 					textShape: [1, 77, 32],
 					guidance: 7.5,
-					referenceFrames: engine.referenceFrames,
 					steps,
 					onStepLatents: (i, latents) => (perStep[i] = latents.map((z) => z.slice())),
 				});
@@ -107,7 +106,7 @@ describe.skipIf(!hasGolden)(`FateZero inversion + fused editing vs the official 
 						const i = Number(stepPart.slice(4));
 						const h = Number(hPart.slice(1));
 						const ours = computeBlendMask({
-							maps: inversion.maskMaps[steps - 1 - i],
+							maps: inversion.chunks[0].maskMaps[steps - 1 - i],
 							frames: 4,
 							mapHeight: engine.plan.maskHeight,
 							mapWidth: engine.plan.maskWidth,

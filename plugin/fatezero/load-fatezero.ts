@@ -1,0 +1,58 @@
+import {loadStableDiffusion, type LoadStableDiffusionOptions, type StableDiffusion} from '../diffusion/load-stable-diffusion.js';
+import {FateZeroError} from '../errors/fatezero-error.js';
+import {createFusionHook} from './fusion-graph-hook.js';
+import type {FusionMode} from './fusion-io.js';
+import {OFFICIAL_FUSION_MAX_QUERY_TOKENS, planFusion, type FusionPlan} from './fusion-plan.js';
+
+export type LoadFateZeroOptions = Omit<LoadStableDiffusionOptions, 'unetVariant' | 'referenceFramesMinChannels'> & {
+	/** Frame side in pixels (square, a multiple of 8 · 2^(levels − 1): 64 for SD-1.x). */
+	sizeInPixels: number;
+	/** Self-attention in UNet levels with at least this many channels reads reference frames (official `least_sc_channel`). Default 640. */
+	leastScChannel?: number;
+	/** Layers with at most this many query tokens are fused (official: 32² = 1024, absolute). */
+	fusionMaxQueryTokens?: number;
+	/** Where the fused layers' source attention comes from; see fusion-io.ts. Default 'recompute'. */
+	attentionSource?: FusionMode;
+};
+
+export type FateZeroEngine = StableDiffusion & {
+	plan: FusionPlan;
+	attentionSource: FusionMode;
+	sizeInPixels: number;
+	latentSize: number;
+};
+
+/**
+ * The model with FateZero's UNet: one graph per attention-source mode serves inversion and
+ * editing (so one copy of the UNet weights is in memory). Graphs depend on the frame size (the
+ * fused layers are chosen by their query-token count), so one engine serves one size.
+ */
+export const loadFateZero = async (options: LoadFateZeroOptions): Promise<FateZeroEngine> => {
+	const mode = options.attentionSource ?? 'recompute';
+	const maxQueryTokens = options.fusionMaxQueryTokens ?? OFFICIAL_FUSION_MAX_QUERY_TOKENS;
+	if (!Number.isInteger(maxQueryTokens) || maxQueryTokens < 1) {
+		throw new FateZeroError('INVALID_OPTION', `fusionMaxQueryTokens is ${maxQueryTokens}; give a whole number of query tokens (the official FateZero uses 1024 = 32²).`);
+	}
+	let plan: FusionPlan | null = null;
+	const latentSize = options.sizeInPixels / 8;
+	const sd = await loadStableDiffusion({
+		...options,
+		referenceFramesMinChannels: options.leastScChannel ?? 640,
+		unetVariant: (model) => {
+			const levels = model.unet.config.blockOutChannels.length;
+			const multiple = 8 * 2 ** (levels - 1);
+			if (!Number.isInteger(options.sizeInPixels) || options.sizeInPixels < multiple || options.sizeInPixels % multiple !== 0) {
+				throw new FateZeroError(
+					'INVALID_OPTION',
+					`size ${options.sizeInPixels} px does not fit this model: it must be a multiple of ${multiple} (8× VAE, ${levels} UNet levels). Try ${Math.max(multiple, Math.round(options.sizeInPixels / multiple) * multiple)}.`,
+				);
+			}
+			plan = planFusion(model.unet.config, latentSize, latentSize, maxQueryTokens);
+			return {
+				attentionHook: createFusionHook(plan, mode),
+				hookKey: JSON.stringify({fusion: mode, latent: latentSize, maxQueryTokens}),
+			};
+		},
+	});
+	return {...sd, plan: plan!, attentionSource: mode, sizeInPixels: options.sizeInPixels, latentSize};
+};
