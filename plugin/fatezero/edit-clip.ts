@@ -9,6 +9,8 @@ import {fusionFeeds} from './fusion-feeds.js';
 import type {FusionMode} from './fusion-io.js';
 import type {FusionPlan} from './fusion-plan.js';
 import type {ClipInversion} from './invert-clip.js';
+import {applyLatentBlend, latentBlendActive} from './latent-blend.js';
+import {FUSION_IO} from './fusion-io.js';
 
 export type EditClipInput = {
 	unet: RunnableSession;
@@ -62,12 +64,15 @@ export const editClip = async (input: EditClipInput): Promise<Float32Array[]> =>
 	const [, tokens, dim] = input.textShape;
 	const sourceGroups = mode === 'recompute' ? 1 : 0;
 	let latents = targets.map(() => inversion.latents[steps]); // every target starts from z_T
+	const blending = targets.some((t) => t.latentBlend && t.edit.blendAlphaRows !== null);
+	// per chunk and target: the target's mask maps summed over the steps so far (latent blend)
+	const targetMapSums = inversion.chunks.map(() => targets.map(() => null as Float32Array | null));
 
 	for (let i = 0; i < steps; i++) {
 		const t = timesteps[i];
 		const storeStep = steps - 1 - i;
 		const next = targets.map(() => new Float32Array(frameCount * frameSize));
-		for (const chunk of inversion.chunks) {
+		for (const [c, chunk] of inversion.chunks.entries()) {
 			throwIfAborted(input.signal);
 			const {frames, ownCount, referenceFrames} = chunk.batch;
 			const f = frames.length;
@@ -99,16 +104,42 @@ export const editClip = async (input: EditClipInput): Promise<Float32Array[]> =>
 					[UNET_IO.encoderHiddenStates]: float32Tensor(concat(textRows), [textRows.length, tokens, dim]),
 					[UNET_IO.referenceFrames]: int64Tensor(referenceFrames.flat(), [referenceFrames.length, f]),
 				},
-				{fetches: [UNET_IO.noisePred], signal: input.signal},
+				{fetches: blending ? [UNET_IO.noisePred, FUSION_IO.targetMaskMaps] : [UNET_IO.noisePred], signal: input.signal},
 			);
 			const eps = out[UNET_IO.noisePred].data as Float32Array;
+			const mapSize = f * plan.maskHeight * plan.maskWidth * 77;
 			// 2. guidance and the DDIM step per target, kept for the chunk's own frames
 			for (let target = 0; target < count; target++) {
 				const uncond = eps.subarray((sourceGroups + target) * clipSize, (sourceGroups + target + 1) * clipSize);
 				const cond = eps.subarray((sourceGroups + count + target) * clipSize, (sourceGroups + count + target + 1) * clipSize);
 				const guided = new Float32Array(clipSize);
 				for (let j = 0; j < clipSize; j++) guided[j] = Math.fround(uncond[j] + Math.fround(guidance * Math.fround(cond[j] - uncond[j])));
-				scatterFrames(next[target], scheduler.step(guided, t, targetLatents[target]), frames, ownCount, frameSize);
+				let stepped = scheduler.step(guided, t, targetLatents[target]);
+				const rows = targets[target].edit.blendAlphaRows;
+				if (targets[target].latentBlend && rows !== null) {
+					// the official controller accumulates the target's maps over every step (attention_store)
+					const maps = (out[FUSION_IO.targetMaskMaps].data as Float32Array).subarray(target * mapSize, (target + 1) * mapSize);
+					const sum = targetMapSums[c][target] ?? new Float32Array(mapSize);
+					for (let j = 0; j < mapSize; j++) sum[j] += maps[j];
+					targetMapSums[c][target] = sum;
+					if (latentBlendActive(i, steps)) {
+						stepped = applyLatentBlend({
+							latents: stepped,
+							inverted: gatherFrames(inversion.latents[steps - i], frames, frameSize),
+							frames: f,
+							channels,
+							height,
+							width,
+							sourceMaps: chunk.maskMaps[storeStep],
+							targetMaps: sum,
+							mapHeight: plan.maskHeight,
+							mapWidth: plan.maskWidth,
+							alphaRows: rows,
+							threshold: targets[target].blendThreshold,
+						});
+					}
+				}
+				scatterFrames(next[target], stepped, frames, ownCount, frameSize);
 			}
 		}
 		latents = next;

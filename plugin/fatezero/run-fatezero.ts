@@ -1,0 +1,192 @@
+import os from 'node:os';
+import {decodeLatents, encodeFrames} from '../diffusion/vae-codec.js';
+import {encodePrompts} from '../diffusion/encode-prompts.js';
+import {throwIfAborted, type OnProgress} from '../diffusion/progress.js';
+import {FateZeroError} from '../errors/fatezero-error.js';
+import {planChunks} from './chunk-plan.js';
+import {editClip} from './edit-clip.js';
+import {estimateEditStepBytes} from './estimate-memory.js';
+import type {FateZeroTarget} from './fatezero-target.js';
+import {invertClip, type ClipInversion} from './invert-clip.js';
+import type {FateZeroEngine} from './load-fatezero.js';
+import {buildPromptEdit} from './prompt-to-prompt/build-prompt-edit.js';
+import type {BlendWords} from './prompt-to-prompt/blend-words.js';
+import type {ControllerOption} from './prompt-to-prompt/choose-controller.js';
+import type {ReweightOptions} from './prompt-to-prompt/equalizer.js';
+import type {CrossReplaceSteps, StepWindow} from './prompt-to-prompt/time-windows.js';
+import type {ReferenceFrameSpec} from './reference-frames.js';
+import type {StoragePrecision} from './stored-attention.js';
+
+/** One editing prompt and its official p2p_config knobs. */
+export type FateZeroEdit = {
+	prompt: string;
+	/** cross_replace_steps. Default 0.8. */
+	crossReplace?: CrossReplaceSteps;
+	/** self_replace_steps. Default 0.8. */
+	selfReplace?: StepWindow;
+	/** eq_params {words, values}. */
+	reweight?: ReweightOptions | null;
+	/** blend_words [[source words], [target words]]. */
+	blendWords?: BlendWords | null;
+	/** blend_th[0]. Default 0.3. */
+	blendThreshold?: number;
+	/** blend_self_attention. Default: true when blend words are given. */
+	blendSelfAttention?: boolean;
+	/** blend_latents. Default false. */
+	latentBlend?: boolean;
+	/** 'auto' (official: Replace for equal word counts, else Refine). */
+	controller?: ControllerOption;
+};
+
+export type RunFateZeroOptions = {
+	engine: FateZeroEngine;
+	/** [F, 3, S, S] in [-1, 1], S = the engine's size. */
+	pixels: Float32Array;
+	frameCount: number;
+	sourcePrompt: string;
+	edits: FateZeroEdit[];
+	/** DDIM steps. Default 50 (official). */
+	steps?: number;
+	/** Classifier-free guidance. Default 7.5. */
+	guidance?: number;
+	/** Spatial-temporal references (SparseCausalAttention_index). Default ['mid']. */
+	attention?: readonly ReferenceFrameSpec[];
+	/** Frames per UNet batch. Default: the whole clip when it fits memoryBudgetInMegabytes. */
+	chunkSizeInFrames?: number | null;
+	/** Working memory allowed beyond the weights. Default: 60 % of RAM. */
+	memoryBudgetInMegabytes?: number;
+	/** Stored mode: precision of the kept queries/keys. Default 'float16'. */
+	storagePrecision?: StoragePrecision;
+	/** Decode the edited latents to frames. Default true. */
+	decode?: boolean;
+	onProgress?: OnProgress;
+	signal?: AbortSignal;
+};
+
+export type FateZeroResult = {
+	/** z_T [F, 4, h, w]. */
+	invertedLatents: Float32Array;
+	inversion: ClipInversion;
+	edited: {prompt: string; latents: Float32Array; frames: Float32Array | null; controller: string}[];
+	chunkSizeInFrames: number;
+	warnings: string[];
+	timingsMs: Record<'encode' | 'invert' | 'edit' | 'decode', number>;
+};
+
+/** Default chunk size: the whole clip if one step fits the budget, else the largest that does. */
+const chooseChunkSize = (options: RunFateZeroOptions, budgetBytes: number): number => {
+	const {engine, frameCount} = options;
+	const references = options.attention?.length ?? 1;
+	const estimate = (chunk: number) =>
+		estimateEditStepBytes({
+			plan: engine.plan,
+			mode: engine.attentionSource,
+			batchFrames: Math.min(frameCount, chunk + references),
+			targets: options.edits.length,
+			references,
+			baseChannels: engine.model.unet.config.blockOutChannels[0],
+			latentHeight: engine.latentSize,
+			latentWidth: engine.latentSize,
+		});
+	if (estimate(frameCount) <= budgetBytes) return frameCount;
+	for (let size = frameCount - 1; size >= 1; size--) if (estimate(size) <= budgetBytes) return size;
+	const megabytes = Math.ceil(estimate(1) / 2 ** 20);
+	throw new FateZeroError(
+		'INVALID_OPTION',
+		`One editing step needs about ${megabytes} MB even with 1 frame per chunk (${options.edits.length} prompts at ${engine.sizeInPixels}²), but memoryBudgetInMegabytes is ${Math.floor(budgetBytes / 2 ** 20)}. Raise the budget, edit fewer prompts at once, or use a smaller size.`,
+	);
+};
+
+/**
+ * FateZero end to end on one clip (fatezero-spec §1.1): 1. encode prompts, 2. VAE-encode the frames
+ * (latent mean), 3. DDIM inversion under the source prompt, recording what fusion needs,
+ * 4. fused editing for every prompt at once, 5. decode. Chunks advance in lockstep.
+ */
+export const runFateZero = async (options: RunFateZeroOptions): Promise<FateZeroResult> => {
+	const {engine, frameCount, steps = 50, guidance = 7.5} = options;
+	if (!Number.isInteger(frameCount) || frameCount < 1) throw new FateZeroError('INVALID_INPUT', `The clip has ${frameCount} frames; FateZero needs at least one.`);
+	if (options.edits.length === 0) throw new FateZeroError('INVALID_OPTION', 'edits is empty: give at least one editing prompt.');
+	if (!Number.isFinite(guidance)) throw new FateZeroError('INVALID_OPTION', `guidance is ${guidance}; give a number such as 7.5.`);
+	const size = engine.sizeInPixels;
+	if (options.pixels.length !== frameCount * 3 * size * size) {
+		throw new FateZeroError('INVALID_INPUT', `The frames hold ${options.pixels.length} values; ${frameCount} frames at ${size}² RGB need ${frameCount * 3 * size * size}. Load them at the engine's size.`);
+	}
+	const attention = options.attention ?? ['mid'];
+	const budget = (options.memoryBudgetInMegabytes ?? (os.totalmem() * 0.6) / 2 ** 20) * 2 ** 20;
+	const chunkSize = options.chunkSizeInFrames ?? chooseChunkSize(options, budget);
+	const chunks = planChunks(frameCount, chunkSize, attention);
+	const timings = {encode: 0, invert: 0, edit: 0, decode: 0};
+	let clock = performance.now();
+	const lap = (key: keyof typeof timings) => {
+		const now = performance.now();
+		timings[key] += now - clock;
+		clock = now;
+	};
+
+	// 1. prompts: "", source, targets; and each target's controller data
+	const prompts = ['', options.sourcePrompt, ...options.edits.map((e) => e.prompt)];
+	const text = await encodePrompts(engine.textEncoder, engine.tokenizer, prompts);
+	const row = text.shape[1] * text.shape[2];
+	const states = prompts.map((_, i) => text.states.slice(i * row, (i + 1) * row));
+	const warnings = [...text.warnings];
+	const targets: FateZeroTarget[] = options.edits.map((edit) => {
+		const promptEdit = buildPromptEdit({
+			tokenizer: engine.tokenizer,
+			source: options.sourcePrompt,
+			target: edit.prompt,
+			crossReplace: edit.crossReplace ?? 0.8,
+			selfReplace: edit.selfReplace ?? 0.8,
+			reweight: edit.reweight ?? null,
+			blendWords: edit.blendWords ?? null,
+			controller: edit.controller,
+			steps,
+		});
+		warnings.push(...promptEdit.warnings.map((w) => `"${edit.prompt}": ${w}`));
+		const blendThreshold = edit.blendThreshold ?? 0.3;
+		if (!Number.isFinite(blendThreshold)) throw new FateZeroError('INVALID_OPTION', `blendThreshold is ${blendThreshold}; give a number (0.3 is the official default; ≥ 1 keeps the source everywhere).`);
+		return {
+			prompt: edit.prompt,
+			edit: promptEdit,
+			blendThreshold,
+			blendSelfAttention: edit.blendSelfAttention ?? (edit.blendWords ?? null) !== null,
+			latentBlend: edit.latentBlend ?? false,
+		};
+	});
+
+	// 2. z0 = 0.18215 · E(x).mean
+	const scalingFactor = engine.model.vae.config.scalingFactor;
+	const {latents: z0, latentShape} = await encodeFrames(engine.vaeEncoder, options.pixels, [frameCount, 3, size, size], {scalingFactor});
+	throwIfAborted(options.signal);
+	lap('encode');
+
+	// 3. inversion
+	const common = {unet: engine.unet, plan: engine.plan, mode: engine.attentionSource, scheduler: engine.scheduler, latentShape, textShape: [1, text.shape[1], text.shape[2]] as [number, number, number]};
+	const inversion = await invertClip({...common, latents: z0, sourceText: states[1], chunks, steps, storagePrecision: options.storagePrecision, onProgress: options.onProgress, signal: options.signal});
+	lap('invert');
+
+	// 4. editing, all prompts in one batch per chunk
+	const edited = await editClip({
+		...common,
+		inversion,
+		targets,
+		unconditionalText: states[0],
+		sourceText: states[1],
+		targetTexts: states.slice(2),
+		guidance,
+		steps,
+		onProgress: options.onProgress,
+		signal: options.signal,
+	});
+	lap('edit');
+
+	// 5. frames
+	const results: FateZeroResult['edited'] = [];
+	for (const [i, latents] of edited.entries()) {
+		throwIfAborted(options.signal);
+		const frames = options.decode === false ? null : (await decodeLatents(engine.vaeDecoder, latents, latentShape, {scalingFactor})).frames;
+		results.push({prompt: targets[i].prompt, latents, frames, controller: targets[i].edit.controller});
+		options.onProgress?.({stage: 'vae-decode', step: i + 1, total: edited.length});
+	}
+	lap('decode');
+	return {invertedLatents: inversion.latents[steps], inversion, edited: results, chunkSizeInFrames: chunkSize, warnings, timingsMs: timings};
+};
