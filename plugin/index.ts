@@ -6,3 +6,5 @@ export {ATTENTION_PRESETS, referenceFrameTable} from './fatezero/reference-frame
 export type {AttentionPreset, ReferenceFrameSpec} from './fatezero/reference-frames.js';
 export {ClipTokenizer, DdimScheduler, SD1_SCHEDULER_CONFIG} from './diffusion/index.js';
 export type {ClipEncoding, ClipTokenizerInit} from './diffusion/index.js';
+export {buildPromptEdit, chooseController, CONTROLLER_OPTIONS} from './fatezero/prompt-to-prompt/index.js';
+export type {ControllerOption, CrossReplaceSteps, PromptEdit, StepWindow} from './fatezero/prompt-to-prompt/index.js';
