@@ -73,7 +73,10 @@ export type FateZeroResult = {
 	timingsMs: Record<'encode' | 'invert' | 'edit' | 'decode', number>;
 };
 
-/** Default chunk size: the whole clip if one step fits the budget, else the largest that does. */
+/**
+ * Default chunk size: the whole clip if one step fits the budget, else the largest that does. A
+ * chunk size the caller chose is checked against the same estimate.
+ */
 const chooseChunkSize = (options: RunFateZeroOptions, budgetBytes: number): number => {
 	const {engine, frameCount} = options;
 	const references = options.attention?.length ?? 1;
@@ -88,6 +91,16 @@ const chooseChunkSize = (options: RunFateZeroOptions, budgetBytes: number): numb
 			latentHeight: engine.latentSize,
 			latentWidth: engine.latentSize,
 		});
+	const requested = options.chunkSizeInFrames ?? null;
+	if (requested !== null) {
+		if (estimate(requested) > budgetBytes) {
+			throw new FateZeroError(
+				'INVALID_OPTION',
+				`chunkSizeInFrames ${requested} needs about ${Math.ceil(estimate(requested) / 2 ** 20)} MB per editing step, more than memoryBudgetInMegabytes ${Math.floor(budgetBytes / 2 ** 20)}. Lower the chunk size, leave it out to pick one that fits, or raise the budget.`,
+			);
+		}
+		return requested;
+	}
 	if (estimate(frameCount) <= budgetBytes) return frameCount;
 	for (let size = frameCount - 1; size >= 1; size--) if (estimate(size) <= budgetBytes) return size;
 	const megabytes = Math.ceil(estimate(1) / 2 ** 20);
@@ -113,7 +126,7 @@ export const runFateZero = async (options: RunFateZeroOptions): Promise<FateZero
 	}
 	const attention = options.attention ?? ['mid'];
 	const budget = (options.memoryBudgetInMegabytes ?? (os.totalmem() * 0.6) / 2 ** 20) * 2 ** 20;
-	const chunkSize = options.chunkSizeInFrames ?? chooseChunkSize(options, budget);
+	const chunkSize = chooseChunkSize(options, budget);
 	const chunks = planChunks(frameCount, chunkSize, attention);
 	const timings = {encode: 0, invert: 0, edit: 0, decode: 0};
 	let clock = performance.now();
