@@ -34,3 +34,5 @@ export {planFusion, OFFICIAL_FUSION_MAX_QUERY_TOKENS} from './fatezero/fusion-pl
 export type {FusionPlan} from './fatezero/fusion-plan.js';
 export type {FusionMode} from './fatezero/fusion-io.js';
 export {planChunks} from './fatezero/chunk-plan.js';
+export {importSource, hashSourceContent} from './media/index.js';
+export type {ImportedSource, ImportSourceOptions, SourceInfo, FrameSelection, CropOption} from './media/index.js';

@@ -17,10 +17,16 @@ export type FateZeroErrorCode =
 	| 'PROVIDER_UNKNOWN'
 	| 'SESSION_DISPOSED'
 	| 'INFERENCE_FAILED'
+	// frame cache
+	| 'CACHE_CORRUPT'
+	| 'CACHE_LOCKED'
+	| 'CACHE_WRITE_FAILED'
 	// inputs and options
 	| 'INVALID_OPTION'
 	| 'INVALID_INPUT'
-	| 'ABORTED';
+	| 'ABORTED'
+	// media tools (Remotion's ffmpeg/ffprobe)
+	| 'MEDIA_TOOLS_MISSING';
 
 export class FateZeroError extends Error {
 	readonly code: FateZeroErrorCode;
