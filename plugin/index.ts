@@ -8,3 +8,4 @@ export {ClipTokenizer, DdimScheduler, SD1_SCHEDULER_CONFIG} from './diffusion/in
 export type {ClipEncoding, ClipTokenizerInit} from './diffusion/index.js';
 export {buildPromptEdit, chooseController, CONTROLLER_OPTIONS} from './fatezero/prompt-to-prompt/index.js';
 export type {ControllerOption, CrossReplaceSteps, PromptEdit, StepWindow} from './fatezero/prompt-to-prompt/index.js';
+export * from './clip/index.js';

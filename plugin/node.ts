@@ -36,3 +36,4 @@ export type {FusionMode} from './fatezero/fusion-io.js';
 export {planChunks} from './fatezero/chunk-plan.js';
 export {importSource, hashSourceContent} from './media/index.js';
 export type {ImportedSource, ImportSourceOptions, SourceInfo, FrameSelection, CropOption} from './media/index.js';
+export * from './frame-cache/index.js';

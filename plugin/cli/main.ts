@@ -1,4 +1,5 @@
 import {FateZeroError} from '../errors/fatezero-error.js';
+import {cacheCommand, CACHE_HELP} from './cache-command.js';
 import {doctorCommand, DOCTOR_HELP} from './doctor-command.js';
 import {formatCliError} from './format-cli-error.js';
 import {promptsCommand, PROMPTS_HELP} from './prompts-command.js';
@@ -8,6 +9,7 @@ const HELP = `fatezero — FateZero video editing for Remotion
 Usage: fatezero <command> [options]
 
 Commands:
+  cache      List, verify and garbage-collect the cache (ls | verify | gc).
   doctor     Check the platform, execution providers and a model; optionally reconstruct frames.
   prompts    Show how a source/target prompt pair tokenizes, aligns and which controller it gets.
 
@@ -15,6 +17,7 @@ Run "fatezero <command> --help" for a command's options.
 Environment: FATEZERO_MODEL (default model folder), FATEZERO_CACHE_DIR (default cache directory).`;
 
 const COMMANDS: Record<string, {run: (args: string[]) => Promise<number>; help: string}> = {
+	cache: {run: cacheCommand, help: CACHE_HELP},
 	doctor: {run: doctorCommand, help: DOCTOR_HELP},
 	prompts: {run: promptsCommand, help: PROMPTS_HELP},
 };

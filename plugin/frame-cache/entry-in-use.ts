@@ -1,0 +1,71 @@
+import {promises as fsp} from 'node:fs';
+import path from 'node:path';
+import {assertCacheKey, inUseDir, uniqueSuffix, type CacheKind} from './cache-layout.js';
+import {KEY_LOCK_DEFAULTS} from './key-lock.js';
+import {forgetLockOwner, newLockOwner, parseLockOwner, staleReason, startHeartbeat} from './lock-owner.js';
+
+/**
+ * "In use" markers: a process that reads an entry over a long time (an edit job reading its
+ * inversion, a render reading frames) marks it, and `gcCache` leaves marked entries alone. One
+ * file per user, `<kind>/.in-use/<key>.<pid>-<rand>`, with the lock's owner record and heartbeat,
+ * so the marker of a crashed process goes stale the same way a lock does.
+ */
+export type InUseOptions = {staleMs?: number; heartbeatMs?: number};
+
+export type InUseMarker = {path: string; release(): Promise<void>};
+
+export const markEntryInUse = async (cacheDir: string, kind: CacheKind, key: string, options: InUseOptions = {}): Promise<InUseMarker> => {
+	const dir = inUseDir(cacheDir, kind);
+	await fsp.mkdir(dir, {recursive: true});
+	const file = path.join(dir, `${assertCacheKey(key)}.${uniqueSuffix()}`);
+	const owner = newLockOwner();
+	await fsp.writeFile(file, JSON.stringify(owner), {flag: 'wx'});
+	const {ino} = await fsp.stat(file);
+	const stop = startHeartbeat(file, ino, options.heartbeatMs ?? KEY_LOCK_DEFAULTS.heartbeatMs, () => undefined);
+	return {
+		path: file,
+		release: async () => {
+			stop();
+			forgetLockOwner(owner);
+			await fsp.rm(file, {force: true});
+		},
+	};
+};
+
+/** Runs `fn` with the entry marked in use. */
+export const withEntryInUse = async <T>(cacheDir: string, kind: CacheKind, key: string, fn: () => Promise<T>, options: InUseOptions = {}): Promise<T> => {
+	const marker = await markEntryInUse(cacheDir, kind, key, options);
+	try {
+		return await fn();
+	} finally {
+		await marker.release();
+	}
+};
+
+/**
+ * Keys of `kind` with at least one live marker. Stale markers (their process is gone) are
+ * deleted on the way, unless `dryRun`.
+ */
+export const keysInUse = async (cacheDir: string, kind: CacheKind, options: InUseOptions & {dryRun?: boolean} = {}): Promise<Set<string>> => {
+	const staleMs = options.staleMs ?? KEY_LOCK_DEFAULTS.staleMs;
+	const dir = inUseDir(cacheDir, kind);
+	const keys = new Set<string>();
+	let names: string[];
+	try {
+		names = await fsp.readdir(dir);
+	} catch {
+		return keys;
+	}
+	for (const name of names) {
+		const key = name.split('.')[0];
+		const file = path.join(dir, name);
+		try {
+			const [stat, text] = await Promise.all([fsp.stat(file), fsp.readFile(file, 'utf8')]);
+			if (staleReason(parseLockOwner(text), stat.mtimeMs, staleMs) === null) keys.add(key);
+			else if (!options.dryRun) await fsp.rm(file, {force: true});
+		} catch {
+			// released while we looked
+		}
+	}
+	return keys;
+};
