@@ -37,3 +37,4 @@ export {planChunks} from './fatezero/chunk-plan.js';
 export {importSource, hashSourceContent} from './media/index.js';
 export type {ImportedSource, ImportSourceOptions, SourceInfo, FrameSelection, CropOption} from './media/index.js';
 export * from './frame-cache/index.js';
+export * from './jobs/index.js';

@@ -1,8 +1,10 @@
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {cacheCommand, CACHE_HELP} from './cache-command.js';
 import {doctorCommand, DOCTOR_HELP} from './doctor-command.js';
+import {editCommand, EDIT_HELP} from './edit-command.js';
 import {formatCliError} from './format-cli-error.js';
 import {promptsCommand, PROMPTS_HELP} from './prompts-command.js';
+import {runCommand, RUN_HELP} from './run-command.js';
 
 const HELP = `fatezero — FateZero video editing for Remotion
 
@@ -11,6 +13,8 @@ Usage: fatezero <command> [options]
 Commands:
   cache      List, verify and garbage-collect the cache (ls | verify | gc).
   doctor     Check the platform, execution providers and a model; optionally reconstruct frames.
+  edit       Edit a clip with text prompts (FateZero), from flags or an official FateZero config.
+  run        Run one clip descriptor (clip.json) through import, inversion, editing and the cache.
   prompts    Show how a source/target prompt pair tokenizes, aligns and which controller it gets.
 
 Run "fatezero <command> --help" for a command's options.
@@ -19,7 +23,9 @@ Environment: FATEZERO_MODEL (default model folder), FATEZERO_CACHE_DIR (default 
 const COMMANDS: Record<string, {run: (args: string[]) => Promise<number>; help: string}> = {
 	cache: {run: cacheCommand, help: CACHE_HELP},
 	doctor: {run: doctorCommand, help: DOCTOR_HELP},
+	edit: {run: editCommand, help: EDIT_HELP},
 	prompts: {run: promptsCommand, help: PROMPTS_HELP},
+	run: {run: runCommand, help: RUN_HELP},
 };
 
 export const main = async (argv: string[]): Promise<number> => {

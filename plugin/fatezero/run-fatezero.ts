@@ -77,7 +77,10 @@ export type FateZeroResult = {
  * Default chunk size: the whole clip if one step fits the budget, else the largest that does. A
  * chunk size the caller chose is checked against the same estimate.
  */
-const chooseChunkSize = (options: RunFateZeroOptions, budgetBytes: number): number => {
+export const chooseChunkSize = (
+	options: Pick<RunFateZeroOptions, 'engine' | 'frameCount' | 'attention' | 'chunkSizeInFrames'> & {editCount: number},
+	budgetBytes: number,
+): number => {
 	const {engine, frameCount} = options;
 	const references = options.attention?.length ?? 1;
 	const estimate = (chunk: number) =>
@@ -85,7 +88,7 @@ const chooseChunkSize = (options: RunFateZeroOptions, budgetBytes: number): numb
 			plan: engine.plan,
 			mode: engine.attentionSource,
 			batchFrames: Math.min(frameCount, chunk + references),
-			targets: options.edits.length,
+			targets: options.editCount,
 			references,
 			baseChannels: engine.model.unet.config.blockOutChannels[0],
 			latentHeight: engine.latentSize,
@@ -106,46 +109,22 @@ const chooseChunkSize = (options: RunFateZeroOptions, budgetBytes: number): numb
 	const megabytes = Math.ceil(estimate(1) / 2 ** 20);
 	throw new FateZeroError(
 		'INVALID_OPTION',
-		`One editing step needs about ${megabytes} MB even with 1 frame per chunk (${options.edits.length} prompts at ${engine.sizeInPixels}²), but memoryBudgetInMegabytes is ${Math.floor(budgetBytes / 2 ** 20)}. Raise the budget, edit fewer prompts at once, or use a smaller size.`,
+		`One editing step needs about ${megabytes} MB even with 1 frame per chunk (${options.editCount} prompts at ${engine.sizeInPixels}²), but memoryBudgetInMegabytes is ${Math.floor(budgetBytes / 2 ** 20)}. Raise the budget, edit fewer prompts at once, or use a smaller size.`,
 	);
 };
 
-/**
- * FateZero end to end on one clip (fatezero-spec §1.1): 1. encode prompts, 2. VAE-encode the frames
- * (latent mean), 3. DDIM inversion under the source prompt, recording what fusion needs,
- * 4. fused editing for every prompt at once, 5. decode. Chunks advance in lockstep.
- */
-export const runFateZero = async (options: RunFateZeroOptions): Promise<FateZeroResult> => {
-	const {engine, frameCount, steps = 50, guidance = 7.5} = options;
-	if (!Number.isInteger(frameCount) || frameCount < 1) throw new FateZeroError('INVALID_INPUT', `The clip has ${frameCount} frames; FateZero needs at least one.`);
-	if (options.edits.length === 0) throw new FateZeroError('INVALID_OPTION', 'edits is empty: give at least one editing prompt.');
-	if (!Number.isFinite(guidance)) throw new FateZeroError('INVALID_OPTION', `guidance is ${guidance}; give a number such as 7.5.`);
-	const size = engine.sizeInPixels;
-	if (options.pixels.length !== frameCount * 3 * size * size) {
-		throw new FateZeroError('INVALID_INPUT', `The frames hold ${options.pixels.length} values; ${frameCount} frames at ${size}² RGB need ${frameCount * 3 * size * size}. Load them at the engine's size.`);
-	}
-	const attention = options.attention ?? ['mid'];
-	const budget = (options.memoryBudgetInMegabytes ?? (os.totalmem() * 0.6) / 2 ** 20) * 2 ** 20;
-	const chunkSize = chooseChunkSize(options, budget);
-	const chunks = planChunks(frameCount, chunkSize, attention);
-	const timings = {encode: 0, invert: 0, edit: 0, decode: 0};
-	let clock = performance.now();
-	const lap = (key: keyof typeof timings) => {
-		const now = performance.now();
-		timings[key] += now - clock;
-		clock = now;
-	};
-
-	// 1. prompts: "", source, targets; and each target's controller data
-	const prompts = ['', options.sourcePrompt, ...options.edits.map((e) => e.prompt)];
-	const text = await encodePrompts(engine.textEncoder, engine.tokenizer, prompts);
-	const row = text.shape[1] * text.shape[2];
-	const states = prompts.map((_, i) => text.states.slice(i * row, (i + 1) * row));
-	const warnings = [...text.warnings];
-	const targets: FateZeroTarget[] = options.edits.map((edit) => {
+/** Each edit's controller data (make_controller, spec §2.1), checked, with the warnings the official code would stay silent about. */
+export const buildFateZeroTargets = (
+	engine: Pick<FateZeroEngine, 'tokenizer'>,
+	sourcePrompt: string,
+	edits: FateZeroEdit[],
+	steps: number,
+): {targets: FateZeroTarget[]; warnings: string[]} => {
+	const warnings: string[] = [];
+	const targets = edits.map((edit): FateZeroTarget => {
 		const promptEdit = buildPromptEdit({
 			tokenizer: engine.tokenizer,
-			source: options.sourcePrompt,
+			source: sourcePrompt,
 			target: edit.prompt,
 			crossReplace: edit.crossReplace ?? 0.8,
 			selfReplace: edit.selfReplace ?? 0.8,
@@ -165,6 +144,42 @@ export const runFateZero = async (options: RunFateZeroOptions): Promise<FateZero
 			latentBlend: edit.latentBlend ?? false,
 		};
 	});
+	return {targets, warnings};
+};
+
+/**
+ * FateZero end to end on one clip (fatezero-spec §1.1): 1. encode prompts, 2. VAE-encode the frames
+ * (latent mean), 3. DDIM inversion under the source prompt, recording what fusion needs,
+ * 4. fused editing for every prompt at once, 5. decode. Chunks advance in lockstep.
+ */
+export const runFateZero = async (options: RunFateZeroOptions): Promise<FateZeroResult> => {
+	const {engine, frameCount, steps = 50, guidance = 7.5} = options;
+	if (!Number.isInteger(frameCount) || frameCount < 1) throw new FateZeroError('INVALID_INPUT', `The clip has ${frameCount} frames; FateZero needs at least one.`);
+	if (options.edits.length === 0) throw new FateZeroError('INVALID_OPTION', 'edits is empty: give at least one editing prompt.');
+	if (!Number.isFinite(guidance)) throw new FateZeroError('INVALID_OPTION', `guidance is ${guidance}; give a number such as 7.5.`);
+	const size = engine.sizeInPixels;
+	if (options.pixels.length !== frameCount * 3 * size * size) {
+		throw new FateZeroError('INVALID_INPUT', `The frames hold ${options.pixels.length} values; ${frameCount} frames at ${size}² RGB need ${frameCount * 3 * size * size}. Load them at the engine's size.`);
+	}
+	const attention = options.attention ?? ['mid'];
+	const budget = (options.memoryBudgetInMegabytes ?? (os.totalmem() * 0.6) / 2 ** 20) * 2 ** 20;
+	const chunkSize = chooseChunkSize({...options, editCount: options.edits.length}, budget);
+	const chunks = planChunks(frameCount, chunkSize, attention);
+	const timings = {encode: 0, invert: 0, edit: 0, decode: 0};
+	let clock = performance.now();
+	const lap = (key: keyof typeof timings) => {
+		const now = performance.now();
+		timings[key] += now - clock;
+		clock = now;
+	};
+
+	// 1. prompts: "", source, targets; and each target's controller data
+	const prompts = ['', options.sourcePrompt, ...options.edits.map((e) => e.prompt)];
+	const text = await encodePrompts(engine.textEncoder, engine.tokenizer, prompts);
+	const row = text.shape[1] * text.shape[2];
+	const states = prompts.map((_, i) => text.states.slice(i * row, (i + 1) * row));
+	const {targets, warnings: targetWarnings} = buildFateZeroTargets(engine, options.sourcePrompt, options.edits, steps);
+	const warnings = [...text.warnings, ...targetWarnings];
 
 	// 2. z0 = 0.18215 · E(x).mean
 	const scalingFactor = engine.model.vae.config.scalingFactor;

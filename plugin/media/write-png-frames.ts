@@ -1,4 +1,4 @@
-import {mkdirSync} from 'node:fs';
+import {mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 
@@ -10,14 +10,17 @@ export const toRgb8 = (frames: Float32Array, index: number, height: number, widt
 	return out;
 };
 
+/** PNG bytes of 8-bit RGB frames (HWC), in order. */
+export const encodePngFrames = (frames: Uint8Array[], width: number, height: number): Promise<Buffer[]> =>
+	Promise.all(frames.map((rgb) => sharp(rgb, {raw: {width, height, channels: 3}}).png().toBuffer()));
+
 /** Writes frames [N, H, W, 3] in [0, 1] as 00000.png, 00001.png, … and returns the paths. */
 export const writePngFrames = async (dir: string, frames: Float32Array, count: number, height: number, width: number): Promise<string[]> => {
 	mkdirSync(dir, {recursive: true});
-	return Promise.all(
-		Array.from({length: count}, async (_, i) => {
-			const file = path.join(dir, `${String(i).padStart(5, '0')}.png`);
-			await sharp(toRgb8(frames, i, height, width), {raw: {width, height, channels: 3}}).png().toFile(file);
-			return file;
-		}),
-	);
+	const pngs = await encodePngFrames(Array.from({length: count}, (_, i) => toRgb8(frames, i, height, width)), width, height);
+	return pngs.map((png, i) => {
+		const file = path.join(dir, `${String(i).padStart(5, '0')}.png`);
+		writeFileSync(file, png);
+		return file;
+	});
 };

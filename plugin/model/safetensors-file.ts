@@ -144,12 +144,8 @@ export type TensorToWrite = {
 	bytes: Uint8Array | (() => Uint8Array);
 };
 
-/** Writes a safetensors file (header padded with spaces to 8 bytes, tensors in the given order). */
-export const writeSafetensors = (
-	path: string,
-	tensors: Record<string, TensorToWrite>,
-	metadata?: Record<string, string>,
-): void => {
+/** The 8-byte length + JSON header (padded with spaces to 8 bytes) for tensors in the given order. */
+const encodeHeader = (tensors: Record<string, TensorToWrite>, metadata?: Record<string, string>): Buffer => {
 	const header: Record<string, unknown> = {};
 	if (metadata) header.__metadata__ = metadata;
 	let offset = 0;
@@ -163,18 +159,28 @@ export const writeSafetensors = (
 	const headerBytes = Buffer.from(json, 'utf8');
 	const lengthBytes = Buffer.alloc(8);
 	lengthBytes.writeBigUInt64LE(BigInt(headerBytes.length));
+	return Buffer.concat([lengthBytes, headerBytes]);
+};
+
+const tensorBytes = (name: string, tensor: TensorToWrite): Uint8Array => {
+	const bytes = typeof tensor.bytes === 'function' ? tensor.bytes() : tensor.bytes;
+	const expected = elementCount(tensor.shape) * SAFETENSORS_DTYPE_BYTES[tensor.dtype];
+	if (bytes.byteLength !== expected) {
+		throw new TypeError(`writeSafetensors: "${name}" has ${bytes.byteLength} bytes, expected ${expected}`);
+	}
+	return bytes;
+};
+
+/** A whole safetensors file in memory (for small files written through another writer). */
+export const encodeSafetensors = (tensors: Record<string, TensorToWrite>, metadata?: Record<string, string>): Uint8Array =>
+	Buffer.concat([encodeHeader(tensors, metadata), ...Object.entries(tensors).map(([name, tensor]) => tensorBytes(name, tensor))]);
+
+/** Writes a safetensors file tensor by tensor (lazy tensors are made as the writer reaches them). */
+export const writeSafetensors = (path: string, tensors: Record<string, TensorToWrite>, metadata?: Record<string, string>): void => {
 	const fd = openSync(path, 'w');
 	try {
-		writeSync(fd, lengthBytes);
-		writeSync(fd, headerBytes);
-		for (const [name, tensor] of Object.entries(tensors)) {
-			const bytes = typeof tensor.bytes === 'function' ? tensor.bytes() : tensor.bytes;
-			const expected = elementCount(tensor.shape) * SAFETENSORS_DTYPE_BYTES[tensor.dtype];
-			if (bytes.byteLength !== expected) {
-				throw new TypeError(`writeSafetensors: "${name}" has ${bytes.byteLength} bytes, expected ${expected}`);
-			}
-			writeSync(fd, bytes);
-		}
+		writeSync(fd, encodeHeader(tensors, metadata));
+		for (const [name, tensor] of Object.entries(tensors)) writeSync(fd, tensorBytes(name, tensor));
 	} finally {
 		closeSync(fd);
 	}

@@ -1,0 +1,76 @@
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
+import {parseArgs} from 'node:util';
+import {FateZeroError} from '../errors/fatezero-error.js';
+import {resolveCacheDir} from '../frame-cache/resolve-cache-dir.js';
+import {JobQueue} from '../jobs/job-queue.js';
+import {withArgErrors} from './parse-cli-args.js';
+import {createProgressDisplay, formatTable} from './progress-display.js';
+
+export const RUN_HELP = `fatezero run <clip.json> [--cache-dir DIR] [--project-root DIR] [--json-progress]
+
+Runs one clip descriptor (the same JSON as a <FateZeroClip> clip prop) through import, inversion,
+editing and publication, reusing every cached stage. The last line printed is a JSON object
+{"key": …, "status": "hit" | "computed" | "joined", "path": …}: "joined" means another process
+computed the clip while this one waited.
+
+Options:
+  --cache-dir DIR      Default FATEZERO_CACHE_DIR or ./cache.
+  --project-root DIR   Relative source and model paths resolve against it. Default: the clip file's folder.
+  --json-progress      Print progress events as JSON lines on stderr instead of bars.
+  --memory-budget-mb N Working memory allowed beyond the weights (chooses the chunk size).`;
+
+export const runCommand = async (args: string[]): Promise<number> => {
+	const {values, positionals} = withArgErrors('run', () =>
+		parseArgs({
+			args,
+			strict: true,
+			allowPositionals: true,
+			options: {
+				'cache-dir': {type: 'string'},
+				'project-root': {type: 'string'},
+				'json-progress': {type: 'boolean'},
+				'memory-budget-mb': {type: 'string'},
+			},
+		}),
+	);
+	if (positionals.length !== 1) {
+		throw new FateZeroError('INVALID_OPTION', `fatezero run takes one clip descriptor file; got ${positionals.length}. Run "fatezero run --help".`);
+	}
+	const file = path.resolve(positionals[0]);
+	let descriptor: unknown;
+	try {
+		descriptor = JSON.parse(readFileSync(file, 'utf8'));
+	} catch (error) {
+		const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `is not valid JSON (${(error as Error).message})`;
+		throw new FateZeroError('INVALID_INPUT', `Clip descriptor ${file} ${reason}. Pass a JSON file with at least {"source", "sourcePrompt", "prompt"}.`);
+	}
+	const budget = values['memory-budget-mb'] === undefined ? undefined : Number(values['memory-budget-mb']);
+	if (budget !== undefined && !(budget > 0)) throw new FateZeroError('INVALID_OPTION', `--memory-budget-mb must be a positive number of megabytes; got "${values['memory-budget-mb']}".`);
+	const display = createProgressDisplay();
+	const started = performance.now();
+	const queue = new JobQueue({
+		cacheDir: resolveCacheDir(values['cache-dir']),
+		projectRoot: values['project-root'] ? path.resolve(values['project-root']) : path.dirname(file),
+		memoryBudgetInMegabytes: budget,
+		onProgress: (event) => (values['json-progress'] ? process.stderr.write(`${JSON.stringify(event)}\n`) : display.update(event)),
+	});
+	const abort = new AbortController();
+	const onSignal = () => abort.abort(new FateZeroError('ABORTED', 'Cancelled (SIGINT): nothing half-written was published; run the command again to resume from the cached stages.'));
+	process.once('SIGINT', onSignal);
+	try {
+		const result = await queue.add(descriptor, {signal: abort.signal});
+		const seconds = ((performance.now() - started) / 1000).toFixed(1);
+		console.log(
+			formatTable(
+				['clip', 'key', 'source', 'inversion', 'edit', 'time'],
+				[[result.descriptor.label ?? path.basename(file), result.key.slice(0, 12), result.statuses.source, result.statuses.inversion, result.statuses.clip, `${seconds}s`]],
+			),
+		);
+		console.log(JSON.stringify({key: result.key, status: result.status, path: result.path}));
+		return 0;
+	} finally {
+		process.off('SIGINT', onSignal);
+		await queue.close();
+	}
+};

@@ -1,0 +1,31 @@
+import {loadFateZero, type FateZeroEngine, type LoadFateZeroOptions} from '../fatezero/load-fatezero.js';
+
+/**
+ * Loaded engines shared by the jobs of one process: a model's sessions hold its weights (GBs),
+ * so jobs that need the same (model, size, attention levels, provider) reuse one engine, loaded on
+ * first use. dispose() releases them all.
+ */
+export class EnginePool {
+	private readonly engines = new Map<string, Promise<FateZeroEngine>>();
+
+	constructor(private readonly base: Pick<LoadFateZeroOptions, 'cacheDir' | 'executionProvider' | 'computeType'>) {}
+
+	get(options: Pick<LoadFateZeroOptions, 'modelDir' | 'sizeInPixels' | 'leastScChannel'>): Promise<FateZeroEngine> {
+		const key = JSON.stringify([options.modelDir, options.sizeInPixels, options.leastScChannel]);
+		let engine = this.engines.get(key);
+		if (!engine) {
+			// jobs always invert in recompute mode: their inversions are cached on disk, and only
+			// recompute mode needs nothing beyond latents and mask maps
+			engine = loadFateZero({...this.base, ...options, attentionSource: 'recompute'});
+			engine.catch(() => this.engines.delete(key));
+			this.engines.set(key, engine);
+		}
+		return engine;
+	}
+
+	async dispose(): Promise<void> {
+		const engines = [...this.engines.values()];
+		this.engines.clear();
+		await Promise.all(engines.map(async (engine) => (await engine.catch(() => null))?.dispose()));
+	}
+}
