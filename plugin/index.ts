@@ -9,3 +9,4 @@ export type {ClipEncoding, ClipTokenizerInit} from './diffusion/index.js';
 export {buildPromptEdit, chooseController, CONTROLLER_OPTIONS} from './fatezero/prompt-to-prompt/index.js';
 export type {ControllerOption, CrossReplaceSteps, PromptEdit, StepWindow} from './fatezero/prompt-to-prompt/index.js';
 export * from './clip/index.js';
+export * from './remotion/index.js';

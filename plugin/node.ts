@@ -38,3 +38,4 @@ export {importSource, hashSourceContent} from './media/index.js';
 export type {ImportedSource, ImportSourceOptions, SourceInfo, FrameSelection, CropOption} from './media/index.js';
 export * from './frame-cache/index.js';
 export * from './jobs/index.js';
+export * from './node/index.js';

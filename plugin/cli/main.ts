@@ -4,6 +4,7 @@ import {doctorCommand, DOCTOR_HELP} from './doctor-command.js';
 import {editCommand, EDIT_HELP} from './edit-command.js';
 import {formatCliError} from './format-cli-error.js';
 import {promptsCommand, PROMPTS_HELP} from './prompts-command.js';
+import {prerenderCommand, PRERENDER_HELP, renderCommand, RENDER_HELP} from './prerender-command.js';
 import {runCommand, RUN_HELP} from './run-command.js';
 
 const HELP = `fatezero — FateZero video editing for Remotion
@@ -15,6 +16,8 @@ Commands:
   doctor     Check the platform, execution providers and a model; optionally reconstruct frames.
   edit       Edit a clip with text prompts (FateZero), from flags or an official FateZero config.
   run        Run one clip descriptor (clip.json) through import, inversion, editing and the cache.
+  prerender  Compute the FateZero clips a Remotion composition needs into the cache.
+  render     Pre-render the clips, then render the composition with Remotion.
   prompts    Show how a source/target prompt pair tokenizes, aligns and which controller it gets.
 
 Run "fatezero <command> --help" for a command's options.
@@ -25,6 +28,8 @@ const COMMANDS: Record<string, {run: (args: string[]) => Promise<number>; help: 
 	doctor: {run: doctorCommand, help: DOCTOR_HELP},
 	edit: {run: editCommand, help: EDIT_HELP},
 	prompts: {run: promptsCommand, help: PROMPTS_HELP},
+	prerender: {run: prerenderCommand, help: PRERENDER_HELP},
+	render: {run: renderCommand, help: RENDER_HELP},
 	run: {run: runCommand, help: RUN_HELP},
 };
 

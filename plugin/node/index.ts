@@ -1,0 +1,6 @@
+export {prerender, discoverClips} from './prerender.js';
+export type {PrerenderOptions, PrerenderResult} from './prerender.js';
+export {renderWithFateZero} from './render-with-fatezero.js';
+export type {RenderWithFateZeroOptions} from './render-with-fatezero.js';
+export {bundleProject} from './bundle-project.js';
+export {resolveBrowserExecutable} from './browser-executable.js';

@@ -1,0 +1,85 @@
+import {useEffect, useMemo, useState} from 'react';
+import {cancelRender, continueRender, delayRender, getRemotionEnvironment, useVideoConfig} from 'remotion';
+import type {ClipDescriptor} from '../clip/clip-descriptor.js';
+import {descriptorKey} from '../clip/descriptor-key.js';
+import {parseClipDescriptor} from '../clip/fatezero-clip.js';
+import {prerenderCommand} from './collect-protocol.js';
+import {clipFrameUrl, resolveClip, type ResolvedClip} from './resolve-clip.js';
+
+export type FateZeroClipState =
+	| {status: 'loading'; descriptorKey: string; descriptor: ClipDescriptor}
+	| {status: 'missing'; descriptorKey: string; descriptor: ClipDescriptor}
+	| {
+			status: 'ready';
+			descriptorKey: string;
+			descriptor: ClipDescriptor;
+			clip: ResolvedClip;
+			/** URL of clip frame `index` (clamped to the clip), edited or source. */
+			frameUrl: (index: number, variant?: 'edited' | 'source') => string;
+	  };
+
+// One lookup per descriptor per page: every <FateZeroClip> of a clip shares it.
+const lookups = new Map<string, Promise<ResolvedClip | null>>();
+
+/** Forget cached lookups (Studio calls this when a job finishes, so the clip is fetched again). */
+export const forgetFateZeroLookups = (key?: string): void => {
+	if (key) lookups.delete(key);
+	else lookups.clear();
+};
+
+/**
+ * The cached frames and metadata of a clip, for custom effects. While rendering it holds the frame
+ * (delayRender) until the clip is resolved and fails at once on a cache miss with the command to
+ * run; in Studio a miss is reported as `status: 'missing'`.
+ */
+export const useFateZeroClip = (clip: ClipDescriptor | Record<string, unknown>): FateZeroClipState => {
+	const descriptor = useMemo(() => parseClipDescriptor(clip), [JSON.stringify(clip)]);
+	const key = useMemo(() => descriptorKey(descriptor), [descriptor]);
+	const {id} = useVideoConfig();
+	const [resolved, setResolved] = useState<ResolvedClip | null | undefined>(undefined);
+	const [handle] = useState(() => delayRender(`Resolving FateZero clip "${descriptor.label ?? descriptor.prompt}"`, {timeoutInMilliseconds: 15_000}));
+
+	useEffect(() => {
+		let cancelled = false;
+		let released = false;
+		const release = () => {
+			if (!released) {
+				released = true;
+				continueRender(handle);
+			}
+		};
+		let lookup = lookups.get(key);
+		if (!lookup) {
+			lookup = resolveClip(descriptor);
+			lookups.set(key, lookup);
+		}
+		lookup
+			.then((result) => {
+				if (cancelled) return;
+				if (result === null) {
+					lookups.delete(key); // a later job may fill it
+					if (getRemotionEnvironment().isRendering) {
+						cancelRender(new Error(`FateZero cache miss: clip "${descriptor.label ?? descriptor.prompt}" (descriptor key ${key.slice(0, 12)}) is not in the cache. Run \`${prerenderCommand(id)}\`.`));
+						return;
+					}
+				}
+				setResolved(result);
+				release();
+			})
+			.catch((error: unknown) => cancelRender(error));
+		return () => {
+			cancelled = true;
+			release();
+		};
+	}, [key]);
+
+	if (resolved === undefined) return {status: 'loading', descriptorKey: key, descriptor};
+	if (resolved === null) return {status: 'missing', descriptorKey: key, descriptor};
+	return {
+		status: 'ready',
+		descriptorKey: key,
+		descriptor,
+		clip: resolved,
+		frameUrl: (index, variant = 'edited') => clipFrameUrl(resolved, Math.min(Math.max(Math.floor(index), 0), resolved.frameCount - 1), variant),
+	};
+};
