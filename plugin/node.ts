@@ -39,3 +39,4 @@ export type {ImportedSource, ImportSourceOptions, SourceInfo, FrameSelection, Cr
 export * from './frame-cache/index.js';
 export * from './jobs/index.js';
 export * from './node/index.js';
+export {loadOfficialConfig, parseOfficialConfig} from './fatezero/official-config/index.js';
