@@ -1,0 +1,86 @@
+/**
+ * One FateZero measurement in its own process (peak RSS is per process): load the engine, invert
+ * and edit a clip for a few steps, print one JSON line. Spawned by fatezero-memory.bench.ts.
+ */
+import os from 'node:os';
+import {parseArgs} from 'node:util';
+import {loadFateZero} from '../../plugin/fatezero/load-fatezero.js';
+import {loadStableDiffusion} from '../../plugin/diffusion/load-stable-diffusion.js';
+import {sampleLatents} from '../../plugin/diffusion/ddim-sampling.js';
+import {runFateZero} from '../../plugin/fatezero/run-fatezero.js';
+import {seededNormal} from '../../plugin/model/random-weights.js';
+
+const {values} = parseArgs({
+	options: {
+		model: {type: 'string'},
+		cache: {type: 'string'},
+		size: {type: 'string', default: '512'},
+		mode: {type: 'string', default: 'recompute'}, // recompute | stored | plain
+		frames: {type: 'string', default: '8'},
+		chunk: {type: 'string'},
+		steps: {type: 'string', default: '3'},
+	},
+});
+const size = Number(values.size);
+const frames = Number(values.frames);
+const steps = Number(values.steps);
+const rssMb = () => process.memoryUsage().rss / 2 ** 20;
+const peakMb = () => process.resourceUsage().maxRSS / 1024;
+const pixels = seededNormal(7, 'frames', frames * 3 * size * size).map((v) => Math.tanh(v * 0.5));
+const stepTimes: number[] = [];
+let last = 0;
+const onStep = () => {
+	const now = performance.now();
+	if (last) stepTimes.push(now - last);
+	last = now;
+};
+
+if (values.mode === 'plain') {
+	// a plain classifier-free-guidance step: the per-frame SD UNet, batch [uncond F | cond F]
+	const sd = await loadStableDiffusion({modelDir: values.model!, cacheDir: values.cache!, referenceFramesMinChannels: 640});
+	const afterLoad = rssMb();
+	const latent = size / 8;
+	const dim = sd.model.unet.config.crossAttentionDim;
+	const text = new Float32Array(77 * dim);
+	await sampleLatents({
+		unet: sd.unet,
+		scheduler: sd.scheduler,
+		latents: seededNormal(1, 'z', frames * 4 * latent * latent),
+		latentShape: [frames, 4, latent, latent],
+		text,
+		unconditionalText: text,
+		textShape: [1, 77, dim],
+		guidance: 7.5,
+		referenceFrames: [Array.from({length: frames}, () => Math.floor((frames - 1) / 2))],
+		steps,
+		onProgress: onStep,
+	});
+	await sd.dispose();
+	console.log(JSON.stringify({mode: 'plain', size, frames, afterLoadMb: afterLoad, peakMb: peakMb(), stepMs: stepTimes}));
+} else {
+	const engine = await loadFateZero({modelDir: values.model!, cacheDir: values.cache!, sizeInPixels: size, attentionSource: values.mode as 'recompute' | 'stored'});
+	const afterLoad = rssMb();
+	let phase = '';
+	const result = await runFateZero({
+		engine,
+		pixels,
+		frameCount: frames,
+		sourcePrompt: 'a silver jeep driving down a curvy road in the countryside',
+		edits: [{prompt: 'watercolor painting of a silver jeep driving down a curvy road in the countryside', reweight: {words: ['watercolor'], values: [10]}}],
+		steps,
+		attention: ['mid'],
+		chunkSizeInFrames: values.chunk ? Number(values.chunk) : null,
+		memoryBudgetInMegabytes: (os.totalmem() * 0.8) / 2 ** 20,
+		decode: false,
+		onProgress: ({stage}) => {
+			if (stage !== phase) {
+				phase = stage;
+				last = 0;
+				if (stage === 'denoise') stepTimes.length = 0;
+			}
+			if (stage === 'denoise') onStep();
+		},
+	});
+	await engine.dispose();
+	console.log(JSON.stringify({mode: values.mode, size, frames, chunk: result.chunkSizeInFrames, afterLoadMb: afterLoad, peakMb: peakMb(), stepMs: stepTimes, timingsMs: result.timingsMs}));
+}
