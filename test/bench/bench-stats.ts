@@ -6,6 +6,12 @@ export type Timings = {
 	/** Timed run times (ms). */
 	timed: number[];
 	median: number;
+	/**
+	 * Per timed run: CPU time this process got ÷ (wall time × threads). About 1 when ORT had the
+	 * cores to itself; lower when other processes took them, whatever the load average says
+	 * (which counts this benchmark's own threads too).
+	 */
+	cpuShare: number[];
 };
 
 export const median = (values: readonly number[]): number => {
@@ -14,16 +20,26 @@ export const median = (values: readonly number[]): number => {
 	return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-/** Runs `run` `warmup` times untimed-for-the-result, then `runs` times, and returns every time. */
-export const timeRuns = async (run: () => Promise<unknown>, warmup: number, runs: number): Promise<Timings> => {
+/**
+ * Runs `run` `warmup` times, then `runs` times; only the latter make the median, all times are
+ * kept for the table. `threads`: the intra-op threads ORT uses, for the CPU share.
+ */
+export const timeRuns = async (run: () => Promise<unknown>, warmup: number, runs: number, threads: number): Promise<Timings> => {
 	const once = async () => {
+		const cpuStart = process.cpuUsage();
 		const start = performance.now();
 		await run();
-		return performance.now() - start;
+		const ms = performance.now() - start;
+		const cpu = process.cpuUsage(cpuStart);
+		return {ms, share: (cpu.user + cpu.system) / 1000 / (ms * threads)};
 	};
-	const result: Timings = {warmup: [], timed: [], median: 0};
-	for (let i = 0; i < warmup; i++) result.warmup.push(await once());
-	for (let i = 0; i < runs; i++) result.timed.push(await once());
+	const result: Timings = {warmup: [], timed: [], median: 0, cpuShare: []};
+	for (let i = 0; i < warmup; i++) result.warmup.push((await once()).ms);
+	for (let i = 0; i < runs; i++) {
+		const {ms, share} = await once();
+		result.timed.push(ms);
+		result.cpuShare.push(share);
+	}
 	result.median = median(result.timed);
 	return result;
 };
