@@ -21,9 +21,9 @@ export const toFloat32 = (ctx: LayerContext, x: string): string =>
 /** torch.nn.Linear on the last axis: x [..., inDim] -> [..., outDim]; weight stored [out, in]. */
 export const linear = (ctx: LayerContext, prefix: string, x: string, inDim: number, outDim: number, bias = true): string => {
 	const {b, w} = ctx;
-	// Transpose of an initializer is constant-folded at session creation.
-	const weight = b.op('Transpose', [w.param(`${prefix}.weight`, [outDim, inDim])], {perm: [1, 0]});
-	const y = b.op('MatMul', [x, weight]);
+	// FusedMatMul reads the [out, in] weight transposed in place: a Transpose + MatMul would be
+	// constant-folded into a second, transposed copy of every weight at session creation.
+	const y = b.op('FusedMatMul', [x, w.param(`${prefix}.weight`, [outDim, inDim])], {transB: 1}, {domain: 'com.microsoft'});
 	return bias ? b.op('Add', [y, w.param(`${prefix}.bias`, [outDim])]) : y;
 };
 

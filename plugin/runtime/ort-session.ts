@@ -4,6 +4,7 @@ import {FateZeroError} from '../errors/fatezero-error.js';
 import {parseExecutionProvider, requireExecutionProvider} from './execution-providers.js';
 import {checkFeeds, checkFetches, type InputSignature} from './feed-check.js';
 import type {HostTensor} from './host-tensor.js';
+import {linkExternalData} from './link-external-data.js';
 import {essentialReason, fixFor, isProviderLoadFailure, missingLibraryIn, providerUnavailableError} from './provider-diagnosis.js';
 import type {ExecutionProviderName, RuntimeOptions, SessionSpec} from './session-spec.js';
 
@@ -49,9 +50,10 @@ export const createOrtSession = async (spec: SessionSpec, options: RuntimeOption
 	const provider = parseExecutionProvider(options.executionProvider);
 	// Refuse before loading weights: ORT would otherwise fail late, and only with a vague message.
 	await requireExecutionProvider(provider);
-	const externalData = await Promise.all(
-		spec.externalData.map(async ({location, file}) => ({path: location, data: await readFile(file)})),
-	);
+	const linkedGraph = linkExternalData(spec);
+	const externalData = linkedGraph
+		? []
+		: await Promise.all(spec.externalData.map(async ({location, file}) => ({path: location, data: await readFile(file)})));
 	const sessionOptions: ort.InferenceSession.SessionOptions = {
 		// Only the requested provider: ORT still places nodes the provider has no kernel for on CPU,
 		// which is fine, but a provider that fails to load throws instead of falling back.
@@ -62,10 +64,8 @@ export const createOrtSession = async (spec: SessionSpec, options: RuntimeOption
 	if (options.intraOpThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpThreads;
 	let session: ort.InferenceSession;
 	try {
-		session =
-			typeof spec.graph === 'string'
-				? await ort.InferenceSession.create(spec.graph, sessionOptions)
-				: await ort.InferenceSession.create(spec.graph, sessionOptions);
+		const graph = linkedGraph ?? spec.graph;
+		session = typeof graph === 'string' ? await ort.InferenceSession.create(graph, sessionOptions) : await ort.InferenceSession.create(graph, sessionOptions);
 	} catch (error) {
 		const message = (error as Error).message;
 		if (provider !== 'cpu' && isProviderLoadFailure(message)) {
