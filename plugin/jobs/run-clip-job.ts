@@ -1,4 +1,4 @@
-import {appendFileSync} from 'node:fs';
+import {appendFileSync, existsSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type {ClipDescriptor} from '../clip/clip-descriptor.js';
@@ -11,10 +11,12 @@ import {planChunks} from '../fatezero/chunk-plan.js';
 import {editClip} from '../fatezero/edit-clip.js';
 import {invertClip} from '../fatezero/invert-clip.js';
 import {buildFateZeroTargets, chooseChunkSize} from '../fatezero/run-fatezero.js';
+import type {CacheFs} from '../frame-cache/cache-fs.js';
 import {getOrCompute, type GetOrComputeStatus} from '../frame-cache/compute-once.js';
 import {clipContentKeys} from '../frame-cache/content-keys.js';
 import {writeIndex} from '../frame-cache/descriptor-index.js';
 import type {EntryManifest} from '../frame-cache/entry-manifest.js';
+import {withKeyLock} from '../frame-cache/key-lock.js';
 import {readEntry} from '../frame-cache/read-entry.js';
 import {hashSourceContent} from '../media/hash-source-content.js';
 import {importSource} from '../media/import-source.js';
@@ -39,6 +41,8 @@ export type ClipJobOptions = {
 	memoryBudgetInMegabytes?: number;
 	onProgress?: OnJobProgress;
 	signal?: AbortSignal;
+	/** The cache's file-system writes (tests inject full disks and read-only directories). Default node:fs. */
+	fs?: CacheFs;
 };
 
 export type ClipJobResult = {
@@ -74,7 +78,15 @@ export const runClipJob = async (options: ClipJobOptions): Promise<ClipJobResult
 	const tick = progressTracker(job, options.onProgress);
 	const sourcePath = path.resolve(root, descriptor.source);
 	const contentHash = await hashSourceContent(sourcePath);
-	const modelDir = resolveModelDir(descriptor.model === null ? undefined : path.resolve(root, descriptor.model), options.cacheDir).dir;
+	const modelOption = descriptor.model === null ? undefined : path.resolve(root, descriptor.model);
+	// Without a configured model, processes starting together would each generate the tiny model
+	// into the same folder (which replaces it: rm, then rename) under the feet of one already
+	// reading it. One generator at a time; the others then find it generated.
+	const generatedModel = path.join(options.cacheDir, 'models', 'tiny-random-sd');
+	const modelDir =
+		modelOption || process.env.FATEZERO_MODEL || existsSync(generatedModel)
+			? resolveModelDir(modelOption, options.cacheDir).dir
+			: await withKeyLock(`${generatedModel}.lock`, async () => resolveModelDir(undefined, options.cacheDir).dir, {signal: options.signal});
 	const model = readModelFolder(modelDir);
 	const keys = clipContentKeys(descriptor, {contentHash, modelIdentity: model.modelIdentity});
 	const statuses: ClipJobResult['statuses'] = {source: 'skipped', inversion: 'skipped', clip: 'hit'};
@@ -89,6 +101,7 @@ export const runClipJob = async (options: ClipJobOptions): Promise<ClipJobResult
 			kind: 'sources',
 			key: keys.sourceKey,
 			lock,
+			fs: options.fs,
 			compute: async (_dir, writer) => {
 				tick('import', 0, 1);
 				const {frames} = descriptor;
@@ -104,7 +117,7 @@ export const runClipJob = async (options: ClipJobOptions): Promise<ClipJobResult
 					fps: frames.fps ?? (imported.sourceInfo.fps === null ? FRAME_FOLDER_FPS : imported.sourceInfo.fps / frames.stride),
 					width: imported.size,
 					height: imported.size,
-					timingsMs: {import: imported.timingsMs ? Object.values(imported.timingsMs).reduce((a, b) => a + b, 0) : 0},
+					timingsMs: {import: imported.timingsMs.total},
 					data: {sourceInfo: imported.sourceInfo as never, selectedSourceFrames: imported.selectedSourceFrames},
 				};
 			},
@@ -132,6 +145,7 @@ export const runClipJob = async (options: ClipJobOptions): Promise<ClipJobResult
 			kind: 'inversions',
 			key: keys.inversionKey,
 			lock,
+			fs: options.fs,
 			compute: async (_dir, writer) => {
 				logEngineRun('invert', keys.inversionKey);
 				const started = performance.now();
@@ -160,6 +174,7 @@ export const runClipJob = async (options: ClipJobOptions): Promise<ClipJobResult
 			kind: 'clips',
 			key: keys.editKey,
 			lock,
+			fs: options.fs,
 			compute: async (_dir, writer) => {
 				logEngineRun('edit', keys.editKey);
 				const started = performance.now();
@@ -200,7 +215,7 @@ export const runClipJob = async (options: ClipJobOptions): Promise<ClipJobResult
 	if (!clip) throw new Error('unreachable: the clip entry was neither read nor computed');
 	statuses.clip = clip.status;
 	// 6. the descriptor now resolves to this clip
-	await writeIndex(options.cacheDir, dKey, {editKey: keys.editKey, sourceKey: keys.sourceKey, inversionKey: keys.inversionKey, descriptor});
+	await writeIndex(options.cacheDir, dKey, {editKey: keys.editKey, sourceKey: keys.sourceKey, inversionKey: keys.inversionKey, descriptor}, {fs: options.fs});
 	tick('done', 1, 1);
 	return {descriptorKey: dKey, key: keys.editKey, sourceKey: keys.sourceKey, inversionKey: keys.inversionKey, status: clip.status, statuses, path: clip.path, manifest: clip.manifest, descriptor};
 };

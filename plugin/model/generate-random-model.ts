@@ -133,9 +133,23 @@ export const generateRandomModel = (options: GenerateRandomModelOptions): {dir: 
 			params.dtype,
 		);
 		writeFileSync(path.join(temp, MARKER), JSON.stringify(params));
-		rmSync(dir, {recursive: true, force: true});
 		mkdirSync(path.dirname(dir), {recursive: true});
-		renameSync(temp, dir);
+		try {
+			renameSync(temp, dir);
+		} catch (error) {
+			const code = (error as NodeJS.ErrnoException).code;
+			if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+			// another process published the same model first: use theirs, never pull it from under them
+			if (existsSync(marker) && readFileSync(marker, 'utf8') === JSON.stringify(params)) {
+				rmSync(temp, {recursive: true, force: true});
+				return {dir, alreadyExisted: true};
+			}
+			// an incomplete or different folder: move it aside, then publish ours
+			const aside = `${dir}.trash-${process.pid}-${Date.now()}`;
+			renameSync(dir, aside);
+			renameSync(temp, dir);
+			rmSync(aside, {recursive: true, force: true});
+		}
 	} catch (error) {
 		rmSync(temp, {recursive: true, force: true});
 		throw error;
