@@ -40,3 +40,4 @@ export * from './frame-cache/index.js';
 export * from './jobs/index.js';
 export * from './node/index.js';
 export {loadOfficialConfig, parseOfficialConfig} from './fatezero/official-config/index.js';
+export * from './studio/index.js';

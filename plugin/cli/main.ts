@@ -6,6 +6,7 @@ import {formatCliError} from './format-cli-error.js';
 import {promptsCommand, PROMPTS_HELP} from './prompts-command.js';
 import {prerenderCommand, PRERENDER_HELP, renderCommand, RENDER_HELP} from './prerender-command.js';
 import {runCommand, RUN_HELP} from './run-command.js';
+import {studioCommand, STUDIO_HELP} from './studio-command.js';
 
 const HELP = `fatezero — FateZero video editing for Remotion
 
@@ -19,6 +20,7 @@ Commands:
   prerender  Compute the FateZero clips a Remotion composition needs into the cache.
   render     Pre-render the clips, then render the composition with Remotion.
   prompts    Show how a source/target prompt pair tokenizes, aligns and which controller it gets.
+  studio     Start Remotion Studio plus the job server that computes missing clips with a progress card.
 
 Run "fatezero <command> --help" for a command's options.
 Environment: FATEZERO_MODEL (default model folder), FATEZERO_CACHE_DIR (default cache directory).`;
@@ -31,6 +33,7 @@ const COMMANDS: Record<string, {run: (args: string[]) => Promise<number>; help: 
 	prerender: {run: prerenderCommand, help: PRERENDER_HELP},
 	render: {run: renderCommand, help: RENDER_HELP},
 	run: {run: runCommand, help: RUN_HELP},
+	studio: {run: studioCommand, help: STUDIO_HELP},
 };
 
 export const main = async (argv: string[]): Promise<number> => {

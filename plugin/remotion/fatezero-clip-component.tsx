@@ -1,6 +1,7 @@
 import type {CSSProperties} from 'react';
 import {AbsoluteFill, Img, useCurrentFrame, useVideoConfig} from 'remotion';
 import type {ClipDescriptor} from '../clip/clip-descriptor.js';
+import {StudioProgressCard} from './studio-progress-card.js';
 import {useFateZeroClip} from './use-fatezero-clip.js';
 
 export type FateZeroClipProps = {
@@ -21,7 +22,7 @@ export type FateZeroClipProps = {
 	loop?: boolean;
 	style?: CSSProperties;
 	className?: string;
-	/** Shown while the clip is not cached (Studio); default: a progress card. */
+	/** Shown while the clip is loading or not cached; default: in Studio, a progress card of the clip's job. */
 	placeholder?: React.ReactNode;
 };
 
@@ -39,10 +40,13 @@ export const FateZeroClip: React.FC<FateZeroClipProps> = ({clip, variant = 'edit
 	const state = useFateZeroClip(clip);
 	const frame = useCurrentFrame();
 	const {fps} = useVideoConfig();
+	if (state.status === 'missing' && placeholder === undefined) {
+		return <StudioProgressCard descriptor={state.descriptor} descriptorKey={state.descriptorKey} job={state.job} className={className} style={style} />;
+	}
 	if (state.status !== 'ready') {
 		return (
 			<AbsoluteFill className={className} style={{background: '#111', color: '#ddd', justifyContent: 'center', alignItems: 'center', fontFamily: 'sans-serif', ...style}}>
-				{placeholder ?? (state.status === 'loading' ? 'Loading FateZero clip…' : `FateZero clip not cached yet: "${state.descriptor.label ?? state.descriptor.prompt}"`)}
+				{placeholder ?? 'Loading FateZero clip…'}
 			</AbsoluteFill>
 		);
 	}

@@ -9,3 +9,8 @@ export {resolveClip, clipFrameUrl} from './resolve-clip.js';
 export type {ResolvedClip} from './resolve-clip.js';
 export {findClipDescriptors} from './find-clip-descriptors.js';
 export {COLLECT_PROP, JOBS_PROP, setFateZeroEntryPoint} from './collect-protocol.js';
+export {setFateZeroJobServer, fateZeroJobServerUrl, useStudioJob} from './use-studio-job.js';
+export type {StudioJobView} from './use-studio-job.js';
+export {StudioProgressCard} from './studio-progress-card.js';
+export type {StudioProgressCardProps} from './studio-progress-card.js';
+export type {StudioJobStage, StudioJobState} from '../studio/studio-job-state.js';

@@ -5,10 +5,17 @@ import {descriptorKey} from '../clip/descriptor-key.js';
 import {parseClipDescriptor} from '../clip/fatezero-clip.js';
 import {prerenderCommand} from './collect-protocol.js';
 import {clipFrameUrl, resolveClip, type ResolvedClip} from './resolve-clip.js';
+import {useStudioJob, type StudioJobView} from './use-studio-job.js';
 
 export type FateZeroClipState =
 	| {status: 'loading'; descriptorKey: string; descriptor: ClipDescriptor}
-	| {status: 'missing'; descriptorKey: string; descriptor: ClipDescriptor}
+	| {
+			status: 'missing';
+			descriptorKey: string;
+			descriptor: ClipDescriptor;
+			/** In Studio, the job computing the clip (requested from the job server); null elsewhere. */
+			job: StudioJobView | null;
+	  }
 	| {
 			status: 'ready';
 			descriptorKey: string;
@@ -37,6 +44,10 @@ export const useFateZeroClip = (clip: ClipDescriptor | Record<string, unknown>):
 	const key = useMemo(() => descriptorKey(descriptor), [descriptor]);
 	const {id} = useVideoConfig();
 	const [resolved, setResolved] = useState<ResolvedClip | null | undefined>(undefined);
+	// bumped when Studio's job for a missing clip finishes: look the clip up again
+	const [revision, setRevision] = useState(0);
+	// which key `resolved` belongs to: right after a props edit it still holds the old clip's answer
+	const [resolvedKey, setResolvedKey] = useState<string | null>(null);
 	const [handle] = useState(() => delayRender(`Resolving FateZero clip "${descriptor.label ?? descriptor.prompt}"`, {timeoutInMilliseconds: 15_000}));
 
 	useEffect(() => {
@@ -64,6 +75,7 @@ export const useFateZeroClip = (clip: ClipDescriptor | Record<string, unknown>):
 					}
 				}
 				setResolved(result);
+				setResolvedKey(key);
 				release();
 			})
 			.catch((error: unknown) => cancelRender(error));
@@ -71,10 +83,14 @@ export const useFateZeroClip = (clip: ClipDescriptor | Record<string, unknown>):
 			cancelled = true;
 			release();
 		};
-	}, [key]);
+	}, [key, revision]);
+	const job = useStudioJob(resolved === null && resolvedKey === key ? descriptor : null, key, () => {
+		forgetFateZeroLookups(key);
+		setRevision((r) => r + 1);
+	});
 
 	if (resolved === undefined) return {status: 'loading', descriptorKey: key, descriptor};
-	if (resolved === null) return {status: 'missing', descriptorKey: key, descriptor};
+	if (resolved === null) return {status: 'missing', descriptorKey: key, descriptor, job};
 	return {
 		status: 'ready',
 		descriptorKey: key,

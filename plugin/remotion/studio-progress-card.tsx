@@ -1,0 +1,88 @@
+import type {CSSProperties} from 'react';
+import {AbsoluteFill, useVideoConfig} from 'remotion';
+import type {ClipDescriptor} from '../clip/clip-descriptor.js';
+import type {StudioJobStage} from '../studio/studio-job-state.js';
+import type {StudioJobView} from './use-studio-job.js';
+
+const STAGE_NAMES: Record<StudioJobStage, string> = {
+	queued: 'Queued',
+	import: 'Importing the source',
+	load: 'Loading the model',
+	invert: 'Inverting (DDIM)',
+	edit: 'Editing',
+	decode: 'Decoding frames',
+	publish: 'Publishing to the cache',
+	wait: 'Waiting for another process',
+	done: 'Done',
+};
+
+const formatEta = (seconds: number | null): string | null => {
+	if (seconds === null || !Number.isFinite(seconds)) return null;
+	if (seconds < 1) return '< 1 s';
+	if (seconds < 90) return `${Math.round(seconds)} s`;
+	return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+};
+
+export type StudioProgressCardProps = {
+	descriptor: ClipDescriptor;
+	descriptorKey: string;
+	/** The job's progress (useStudioJob); null outside Studio. */
+	job: StudioJobView | null;
+	className?: string;
+	style?: CSSProperties;
+};
+
+/**
+ * What <FateZeroClip> shows in Studio while its clip is computed: the stage, step i/N, the ETA of
+ * the stage and the preview image (frame 0 of the imported source). Outside Studio it only says
+ * the clip is not cached and how to compute it.
+ */
+export const StudioProgressCard: React.FC<StudioProgressCardProps> = ({descriptor, descriptorKey, job, className, style}) => {
+	const {width, height} = useVideoConfig();
+	// compositions range from thumbnails to 4K: size the text to the frame
+	const unit = Math.max(7, Math.min(width, height) / 26);
+	const state = job?.job ?? null;
+	const name = descriptor.label ?? descriptor.prompt;
+	let headline: string;
+	let detail: string | null = null;
+	if (job === null) {
+		headline = 'Not cached yet';
+		detail = 'Run "npx fatezero prerender <entry> <composition>", or open this composition in "npx fatezero studio".';
+	} else if (state === null) {
+		headline = job.problem ? 'Waiting for the job server' : 'Asking the job server…';
+	} else if (state.status === 'done') {
+		headline = 'Done: loading the edited frames…';
+		detail = 'If this stays, Studio does not serve the cache: its public dir must be the FateZero cache dir ("npx fatezero studio" sets it).';
+	} else if (state.status === 'failed') {
+		headline = 'Failed';
+		detail = 'Fix the clip (its props or its source), then reload the page to try again.';
+	} else {
+		headline = STAGE_NAMES[state.stage];
+		const eta = formatEta(state.etaSeconds);
+		detail = [`step ${state.step}/${state.total}`, eta ? `ETA ${eta}` : null].filter(Boolean).join(' · ');
+	}
+	const fraction = state && state.total > 0 ? Math.min(1, state.step / state.total) : 0;
+	return (
+		<AbsoluteFill
+			className={className}
+			data-fatezero-card={descriptorKey}
+			data-status={state?.status ?? (job?.problem ? 'problem' : 'pending')}
+			data-stage={state?.stage ?? ''}
+			style={{background: '#15171c', color: '#e6e6e6', fontFamily: 'sans-serif', fontSize: unit, padding: unit, gap: unit * 0.5, justifyContent: 'center', alignItems: 'center', textAlign: 'center', ...style}}
+		>
+			<div style={{opacity: 0.7, fontSize: unit * 0.8}}>FateZero · {name}</div>
+			{state?.previewUrl ? (
+				// a plain <img>: Remotion's <Img> would hold the frame (delayRender) for a mere preview
+				<img src={state.previewUrl} alt="preview" data-fatezero-preview style={{maxWidth: '60%', maxHeight: '45%', objectFit: 'contain', borderRadius: unit * 0.3, opacity: 0.85}} />
+			) : null}
+			<div data-fatezero-stage style={{fontWeight: 600}}>{headline}</div>
+			{state && state.status !== 'done' && state.status !== 'failed' ? (
+				<div style={{width: '70%', height: unit * 0.35, background: '#333', borderRadius: unit}}>
+					<div style={{width: `${fraction * 100}%`, height: '100%', background: '#6aa6ff', borderRadius: unit}} />
+				</div>
+			) : null}
+			{detail ? <div data-fatezero-detail style={{fontSize: unit * 0.8}}>{detail}</div> : null}
+			{job?.problem ? <div style={{fontSize: unit * 0.7, color: '#ff9c8a', maxWidth: '90%'}}>{job.problem}</div> : null}
+		</AbsoluteFill>
+	);
+};

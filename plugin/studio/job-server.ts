@@ -1,0 +1,226 @@
+import {createReadStream} from 'node:fs';
+import http, {type IncomingMessage, type ServerResponse} from 'node:http';
+import path from 'node:path';
+import type {ClipDescriptor} from '../clip/clip-descriptor.js';
+import {parseClipDescriptor} from '../clip/fatezero-clip.js';
+import {FateZeroError} from '../errors/fatezero-error.js';
+import {isCacheKey} from '../frame-cache/cache-layout.js';
+import type {ExecutionProviderName} from '../runtime/session-spec.js';
+import {checkJobRequest} from './job-request-checks.js';
+import {checkRequestOrigin, corsHeaders, normalizeOrigin} from './origin-policy.js';
+import {DEFAULT_JOB_SERVER_PORT, type StudioJobState} from './studio-job-state.js';
+import {StudioJobs, type StudioJobQueue} from './studio-jobs.js';
+import type {OnJobProgress} from '../jobs/job-progress.js';
+
+export type JobServerOptions = {
+	/** Port on 127.0.0.1. Default 3990; 0 picks a free one (see `JobServer.port`). */
+	port?: number;
+	cacheDir: string;
+	/** Source paths resolve against it, and sources must lie inside it. */
+	projectRoot: string;
+	/** Origins allowed to call the server, e.g. studioOrigins(3000). Requests with another Origin get 403. */
+	allowedOrigins: readonly string[];
+	/**
+	 * Model folders a descriptor may name (besides null, the configured one). Default: the folder
+	 * in FATEZERO_MODEL, if set.
+	 */
+	allowedModels?: readonly string[];
+	executionProvider?: ExecutionProviderName;
+	/** Builds the job queue (tests); default a JobQueue. */
+	createQueue?: (onProgress: OnJobProgress) => StudioJobQueue;
+};
+
+export type JobServer = {
+	/** http://127.0.0.1:<port> */
+	url: string;
+	port: number;
+	jobs: StudioJobs;
+	/** Replaces the allowed origins (e.g. once Studio's port is known). */
+	setAllowedOrigins(origins: readonly string[]): void;
+	/** Stops accepting requests, cancels the jobs and releases the engines. */
+	close(): Promise<void>;
+};
+
+const MAX_BODY_BYTES = 1 << 20;
+
+class HttpError extends Error {
+	constructor(
+		readonly status: number,
+		message: string,
+	) {
+		super(message);
+	}
+}
+
+const readBody = (request: IncomingMessage): Promise<string> =>
+	new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		request.on('data', (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > MAX_BODY_BYTES) {
+				reject(new HttpError(413, `The request body is larger than ${MAX_BODY_BYTES} bytes; a clip descriptor is a small JSON object.`));
+				request.destroy();
+			} else chunks.push(chunk);
+		});
+		request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+		request.on('error', reject);
+	});
+
+const sendJson = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string>) => {
+	response.writeHead(status, {...headers, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store'});
+	response.end(`${JSON.stringify(body)}\n`);
+};
+
+/**
+ * The Studio job server (design §1 flow 2): a loopback HTTP server through which <FateZeroClip>
+ * in Studio asks for a missing clip and follows its progress.
+ *
+ *   POST /jobs                     body: a clip descriptor → 202 its StudioJobState
+ *                                  400 invalid JSON / descriptor / missing source,
+ *                                  403 source outside the project or unconfigured model
+ *   GET  /jobs                     200 every job's state
+ *   GET  /jobs/<descriptorKey>     200 its state, 404 unknown
+ *   GET  /jobs/<key>/preview.png   200 the preview image, 404 none yet
+ *   GET  /events                   text/event-stream: every state change as `event: job`
+ *   OPTIONS *                      CORS preflight (204) for allowed origins
+ *
+ * Every route answers 403 to a request whose Origin is not allowed or whose Host is not loopback.
+ */
+export const startJobServer = async (options: JobServerOptions): Promise<JobServer> => {
+	let allowed = new Set(options.allowedOrigins.map(normalizeOrigin));
+	const allowedModels = options.allowedModels ?? (process.env.FATEZERO_MODEL ? [process.env.FATEZERO_MODEL] : []);
+	const projectRoot = path.resolve(options.projectRoot);
+	let port = 0;
+	const base = () => `http://127.0.0.1:${port}`;
+	const jobs = new StudioJobs({
+		cacheDir: options.cacheDir,
+		projectRoot,
+		executionProvider: options.executionProvider,
+		createQueue: options.createQueue,
+		previewUrl: (key) => `${base()}/jobs/${key}/preview.png`,
+	});
+	const streams = new Set<ServerResponse>();
+
+	const handle = async (request: IncomingMessage, response: ServerResponse) => {
+		const verdict = checkRequestOrigin(request, allowed, port);
+		if (!verdict.ok) {
+			sendJson(response, verdict.status, {error: verdict.message}, {});
+			return;
+		}
+		const cors = corsHeaders(verdict.origin);
+		const url = new URL(request.url ?? '/', base());
+		const parts = url.pathname.split('/').filter(Boolean);
+		try {
+			if (request.method === 'OPTIONS') {
+				response.writeHead(204, cors);
+				response.end();
+				return;
+			}
+			if (parts[0] === 'jobs' && parts.length === 1 && request.method === 'POST') {
+				const text = await readBody(request);
+				let body: unknown;
+				try {
+					body = JSON.parse(text);
+				} catch (error) {
+					throw new HttpError(400, `The request body is not valid JSON (${(error as Error).message}). POST a clip descriptor such as {"source": "footage/clip.mp4", "sourcePrompt": "…", "prompt": "…"}.`);
+				}
+				let descriptor: ClipDescriptor;
+				try {
+					descriptor = parseClipDescriptor(body, 'the POST /jobs body');
+				} catch (error) {
+					throw new HttpError(400, (error as Error).message);
+				}
+				const check = checkJobRequest(descriptor, {projectRoot, allowedModels});
+				if (!check.ok) throw new HttpError(check.status, check.message);
+				sendJson(response, 202, jobs.submit(descriptor, check.sourcePath), cors);
+				return;
+			}
+			if (request.method !== 'GET' && request.method !== 'HEAD') {
+				throw new HttpError(405, `${request.method} ${url.pathname} is not supported. Routes: POST /jobs, GET /jobs, GET /jobs/<descriptorKey>, GET /jobs/<descriptorKey>/preview.png, GET /events.`);
+			}
+			if (parts[0] === 'jobs' && parts.length === 1) {
+				sendJson(response, 200, jobs.list(), cors);
+				return;
+			}
+			if (parts[0] === 'jobs' && (parts.length === 2 || (parts.length === 3 && parts[2] === 'preview.png'))) {
+				const key = parts[1];
+				const state = isCacheKey(key) ? jobs.get(key) : null;
+				if (!state) throw new HttpError(404, `No job for descriptor key ${JSON.stringify(key)} on this server. POST the clip descriptor to /jobs first.`);
+				if (parts.length === 2) {
+					sendJson(response, 200, state, cors);
+					return;
+				}
+				const file = jobs.previewFile(key);
+				if (!file) throw new HttpError(404, `Job ${key} has no preview image yet (it appears once the source is imported).`);
+				response.writeHead(200, {...cors, 'Content-Type': 'image/png', 'Cache-Control': 'no-cache'});
+				createReadStream(file).pipe(response);
+				return;
+			}
+			if (parts[0] === 'events' && parts.length === 1) {
+				response.writeHead(200, {...cors, 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive'});
+				// headers go out with the first bytes: send some now, not with the first job event
+				response.write('retry: 2000\n\n');
+				for (const state of jobs.list()) response.write(`event: job\ndata: ${JSON.stringify(state)}\n\n`);
+				streams.add(response);
+				request.on('close', () => streams.delete(response));
+				return;
+			}
+			throw new HttpError(404, `${url.pathname} is not a route of the FateZero job server. Routes: POST /jobs, GET /jobs, GET /jobs/<descriptorKey>, GET /jobs/<descriptorKey>/preview.png, GET /events.`);
+		} catch (error) {
+			if (error instanceof HttpError) sendJson(response, error.status, {error: error.message}, cors);
+			else sendJson(response, 500, {error: `Unexpected error in the FateZero job server: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`}, cors);
+		}
+	};
+
+	const unsubscribe = jobs.subscribe((state: StudioJobState) => {
+		for (const stream of streams) stream.write(`event: job\ndata: ${JSON.stringify(state)}\n\n`);
+	});
+	const server = http.createServer((request, response) => void handle(request, response));
+	// SSE clients keep a connection open; a comment every 15 s keeps proxies and idle timers quiet
+	const keepAlive = setInterval(() => {
+		for (const stream of streams) stream.write(': keep-alive\n\n');
+	}, 15_000);
+	keepAlive.unref();
+
+	const wanted = options.port ?? DEFAULT_JOB_SERVER_PORT;
+	try {
+		await new Promise<void>((resolve, reject) => {
+			server.once('error', (error: NodeJS.ErrnoException) => {
+				reject(
+					error.code === 'EADDRINUSE'
+						? new FateZeroError('INVALID_OPTION', `The FateZero job server cannot listen on 127.0.0.1:${wanted}: the port is in use. Pick another with --job-server-port (the Studio page learns it automatically).`)
+						: error,
+				);
+			});
+			server.listen(wanted, '127.0.0.1', () => resolve());
+		});
+	} catch (error) {
+		clearInterval(keepAlive);
+		unsubscribe();
+		await jobs.close();
+		throw error;
+	}
+	port = (server.address() as {port: number}).port;
+
+	return {
+		get url() {
+			return base();
+		},
+		port,
+		jobs,
+		setAllowedOrigins(origins) {
+			allowed = new Set(origins.map(normalizeOrigin));
+		},
+		async close() {
+			clearInterval(keepAlive);
+			unsubscribe();
+			for (const stream of streams) stream.end();
+			streams.clear();
+			const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+			server.closeAllConnections();
+			await jobs.close();
+			await closed;
+		},
+	};
+};

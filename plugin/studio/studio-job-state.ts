@@ -1,0 +1,42 @@
+// The job server's wire format. Browser-safe on purpose (no imports at all): the Studio side
+// (plugin/remotion/use-studio-job.ts) imports these types from here.
+
+/** Stages a clip job reports (JobProgress['stage']), plus 'queued' before it starts. */
+export type StudioJobStage = 'queued' | 'import' | 'load' | 'invert' | 'edit' | 'decode' | 'publish' | 'wait' | 'done';
+
+/** What `GET /jobs/<descriptorKey>` answers, and what `GET /events` streams (one per change). */
+export type StudioJobState = {
+	descriptorKey: string;
+	status: 'queued' | 'running' | 'done' | 'failed';
+	stage: StudioJobStage;
+	/** Progress in the current stage: step of total. */
+	step: number;
+	total: number;
+	/** Seconds left in the current stage; null before a pace exists. */
+	etaSeconds: number | null;
+	/** The clip's label (or the start of its prompt), for people. */
+	label: string;
+	/**
+	 * An image of the clip while it is computed: frame 0 of the imported source, once the import
+	 * is done (served by the job server itself, so it works whatever Studio's public dir is).
+	 */
+	previewUrl?: string;
+	/** The edited clip's entry (`clips/<editKey>/`), once done. */
+	editKey?: string;
+	/** Why the job failed: the engine's message, naming the option and what to do. */
+	error?: string;
+	/** ISO 8601 time of the last change. */
+	updatedAt: string;
+};
+
+/** The error body of every non-2xx answer. */
+export type StudioJobServerError = {error: string};
+
+/** The job server's address when nothing else is configured (`fatezero studio --job-server-port`). */
+export const DEFAULT_JOB_SERVER_PORT = 3990;
+
+/**
+ * The Studio environment variable through which `fatezero studio` tells the browser side where its
+ * job server listens (Remotion passes REMOTION_* variables into the Studio page).
+ */
+export const JOB_SERVER_ENV = 'REMOTION_FATEZERO_JOB_SERVER';
