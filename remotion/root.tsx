@@ -4,6 +4,7 @@ import {DemoSource} from '../compositions/demo-source.js';
 import {vanGoghCar, watercolorCar} from '../compositions/demo-clips.js';
 import {FateZeroShowcase, showcaseSchema} from '../compositions/fatezero-showcase.js';
 import {ClipInSequence, clipInSequenceSchema} from '../compositions/clip-in-sequence.js';
+import {RENDER_BENCH_FRAMES, RenderBenchEdited, renderBenchEditedSchema, RenderBenchPlain, renderBenchPlainSchema} from '../compositions/render-bench.js';
 
 setFateZeroEntryPoint('remotion/index.ts');
 
@@ -31,6 +32,28 @@ export const RemotionRoot: React.FC = () => (
 			width={128}
 			height={128}
 			defaultProps={{clip: watercolorCar, from: 6}}
+		/>
+		{/* `npm run bench:render`: two edited clips vs the same PNGs as plain <Img> sequences */}
+		<Composition
+			id="RenderBenchEdited"
+			component={RenderBenchEdited}
+			schema={renderBenchEditedSchema}
+			calculateMetadata={fateZeroMetadata()}
+			durationInFrames={RENDER_BENCH_FRAMES}
+			fps={30}
+			width={512}
+			height={256}
+			defaultProps={{left: watercolorCar, right: vanGoghCar}}
+		/>
+		<Composition
+			id="RenderBenchPlain"
+			component={RenderBenchPlain}
+			schema={renderBenchPlainSchema}
+			durationInFrames={RENDER_BENCH_FRAMES}
+			fps={30}
+			width={512}
+			height={256}
+			defaultProps={{left: {dir: 'sources/none/frames', frameCount: 1, fps: 10}, right: {dir: 'sources/none/frames', frameCount: 1, fps: 10}}}
 		/>
 	</>
 );

@@ -4,3 +4,4 @@ export {renderWithFateZero} from './render-with-fatezero.js';
 export type {RenderWithFateZeroOptions} from './render-with-fatezero.js';
 export {bundleProject} from './bundle-project.js';
 export {resolveBrowserExecutable} from './browser-executable.js';
+export * from './render-variants.js';
