@@ -6,9 +6,9 @@ import {loadFateZero, type FateZeroEngine} from '../fatezero/load-fatezero.js';
 import {OFFICIAL_FUSION_MAX_QUERY_TOKENS} from '../fatezero/fusion-plan.js';
 import type {FusionMode} from '../fatezero/fusion-io.js';
 import {loadOfficialConfig, type OfficialConfig} from '../fatezero/official-config/index.js';
-import {buildPromptEdit, checkStepWindow, CONTROLLER_OPTIONS, type BlendWords, type ControllerOption, type CrossReplaceSteps, type ReweightOptions, type StepWindow} from '../fatezero/prompt-to-prompt/index.js';
+import {checkStepWindow, CONTROLLER_OPTIONS, type BlendWords, type ControllerOption, type CrossReplaceSteps, type ReweightOptions, type StepWindow} from '../fatezero/prompt-to-prompt/index.js';
 import {ATTENTION_PRESETS, type AttentionPreset, type ReferenceFrameSpec} from '../fatezero/reference-frames.js';
-import {runFateZero, type FateZeroEdit, type FateZeroResult} from '../fatezero/run-fatezero.js';
+import {buildFateZeroTargets, runFateZero, type FateZeroEdit, type FateZeroResult} from '../fatezero/run-fatezero.js';
 import type {StoragePrecision} from '../fatezero/stored-attention.js';
 import {resolveCacheDir} from '../frame-cache/resolve-cache-dir.js';
 import {importSource} from '../media/import-source.js';
@@ -573,19 +573,10 @@ export const editCommand = async (args: string[]): Promise<number> => {
 		// Build every controller before the long part: bad windows fail now, word warnings show now.
 		const reasons = edits.map((edit, k) => {
 			try {
-				const built = buildPromptEdit({
-					tokenizer: engine.tokenizer,
-					source: sourcePrompt,
-					target: edit.prompt,
-					crossReplace: edit.crossReplace ?? 0.8,
-					selfReplace: edit.selfReplace ?? 0.8,
-					reweight: edit.reweight ?? null,
-					blendWords: edit.blendWords ?? null,
-					controller: edit.controller,
-					steps,
-				});
-				for (const warning of built.warnings) warn(`"${edit.prompt}": ${warning}`);
-				return built.controllerReason;
+				// the same defaults and checks as runFateZero (buildFateZeroTargets), one prompt at a time
+				const {targets, warnings} = buildFateZeroTargets(engine, sourcePrompt, [edit], steps);
+				for (const warning of warnings) warn(warning);
+				return targets[0].edit.controllerReason;
 			} catch (error) {
 				if (error instanceof FateZeroError) throw new FateZeroError(error.code, `Prompt ${k} (${JSON.stringify(edit.prompt)}): ${error.message}`, {cause: error});
 				throw error;

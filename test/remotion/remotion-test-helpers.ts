@@ -19,25 +19,7 @@ export const tempProject = (label: string): string => {
 	return dir;
 };
 
-/** Writes `count` size×size PNG frames 00000.png … into `dir`: gradients that move from frame to frame. */
-export const writeFrames = async (dir: string, count = 4, size = 64): Promise<string> => {
-	mkdirSync(dir, {recursive: true});
-	for (let f = 0; f < count; f++) {
-		const rgb = Buffer.alloc(size * size * 3);
-		for (let y = 0; y < size; y++) {
-			for (let x = 0; x < size; x++) {
-				const p = (y * size + x) * 3;
-				rgb[p] = (x * 4 + f * 40) & 255;
-				rgb[p + 1] = (y * 4 + f * 10) & 255;
-				rgb[p + 2] = ((x + y) * 2 + f * 23) & 255;
-			}
-		}
-		await sharp(rgb, {raw: {width: size, height: size, channels: 3}})
-			.png()
-			.toFile(path.join(dir, `${String(f).padStart(5, '0')}.png`));
-	}
-	return dir;
-};
+export {writeFrames} from '../helpers/synthetic-frames.js';
 
 /** A clip small enough for a test: 4 frames of 64², 3 steps, reference-frame attention on every level (the tiny model). */
 export const tinyClip = (source: string, prompt: string, overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
