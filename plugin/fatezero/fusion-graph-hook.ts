@@ -1,5 +1,5 @@
 import type {AttentionHook, AttentionSite} from '../graph/attention-hook.js';
-import {attendWithProbabilities, attentionProbabilities, linear, scalar, toComputeType, toFloat32, type LayerContext} from '../graph/common-layers.js';
+import {attendWithProbabilities, attentionProbabilities, fusedAttention, linear, scalar, toComputeType, toFloat32, type LayerContext} from '../graph/common-layers.js';
 import {UNET_IO} from '../graph/unet-graph.js';
 import {FUSION_IO, type FusionMode} from './fusion-io.js';
 import type {FusionPlan} from './fusion-plan.js';
@@ -38,8 +38,6 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode): AttentionH
 		const keys = b.op('Gather', [b.op('Shape', [p]), b.constInt64([3])], {axis: 0});
 		return b.op('Reshape', [p, b.op('Concat', [b.constInt64([-1]), framesPerClip(ctx), b.constInt64([heads, queryTokens]), keys], {axis: 0})]);
 	};
-	const slice = (ctx: LayerContext, x: string, start: number, end: number) =>
-		ctx.b.op('Slice', [x, ctx.b.constInt64([start]), ctx.b.constInt64([end]), ctx.b.constInt64([0])]);
 	// [T, ...] control -> [T, 1, 1, 1, X] to broadcast against [T, F, H, Q, X]
 	const perTarget = (ctx: LayerContext, name: string) => ctx.b.op('Unsqueeze', [name, ctx.b.constInt64([1, 2, 3])]);
 	const accumulate = (ctx: LayerContext, sum: string | null, maps: string) => (sum === null ? maps : ctx.b.op('Add', [sum, maps]));
@@ -93,36 +91,44 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode): AttentionH
 			const {b} = ctx;
 			const {heads, channels} = site;
 			const queryTokens = (layer ?? plan.maskLayers.find((l) => l.path === site.path)!).queryTokens;
-			const probabilities = attentionProbabilities(ctx, site.query, site.key, heads, channels); // [N, H, Q, K]
-			const clips = byClip(ctx, probabilities, heads, queryTokens); // [G, F, H, Q, K]
-			// targets are the last T groups (T = the controls' first dim); the groups before them
-			// (source and/or the unconditional branches) keep their own maps
-			const targetCount = b.op('Shape', [input(ctx, FUSION_IO.selfWindow, ['targets'])]);
-			const firstTarget = b.op('Sub', [b.op('Gather', [b.op('Shape', [clips]), b.constInt64([0])], {axis: 0}), targetCount]);
+			// Row ranges of the batch [N, S, C]: group 0 is rows [0, F); the targets are the last T
+			// groups, rows [N − T·F, N); everything before them keeps its own attention. Only the
+			// groups whose maps are read or edited get materialised probabilities: at 512² a fused
+			// 32² layer's [24 frames, 8, 1024, 1024] map is 800 MB, a third of it per group.
+			const frames = framesPerClip(ctx);
+			const targetRows = b.op('Mul', [b.op('Shape', [input(ctx, FUSION_IO.selfWindow, ['targets'])]), frames]);
+			const firstTargetRow = b.op('Sub', [b.op('Gather', [b.op('Shape', [site.query]), b.constInt64([0])], {axis: 0}), targetRows]);
+			const end = b.constInt64([2 ** 31 - 1]);
+			const zero = b.constInt64([0]);
+			const rows = (x: string, from: string, to: string) => b.op('Slice', [x, from, to, zero]);
 
-			// group 0 (the source clip at inversion) for the host: mask maps, and Q/K in stored mode
-			if (isMaskLayer) sourceMaskSum = accumulate(ctx, sourceMaskSum, b.op('ReduceSum', [slice(ctx, clips, 0, 1), b.constInt64([0, 2])], {keepdims: 0}));
+			// 1. group 0 (the source clip): its maps feed the blend masks and, in recompute mode, the fusion
+			let sourceProbabilities: string | null = null; // [F, H, Q, K]
+			if (isMaskLayer || (layer && mode === 'recompute')) {
+				sourceProbabilities = attentionProbabilities(ctx, rows(site.query, zero, frames), rows(site.key, zero, frames), heads, channels);
+			}
+			if (isMaskLayer) sourceMaskSum = accumulate(ctx, sourceMaskSum, b.op('ReduceSum', [sourceProbabilities!, b.constInt64([1])], {keepdims: 0}));
 			if (layer && mode === 'stored') {
-				const frames = framesPerClip(ctx);
-				const firstClip = (x: string) => b.op('Slice', [x, b.constInt64([0]), frames, b.constInt64([0])]);
-				b.output(FUSION_IO.recordedQuery(site.path), toFloat32(ctx, firstClip(site.query)), 'float32');
-				if (site.kind === 'self') b.output(FUSION_IO.recordedKey(site.path), toFloat32(ctx, firstClip(site.key)), 'float32');
+				b.output(FUSION_IO.recordedQuery(site.path), toFloat32(ctx, rows(site.query, zero, frames)), 'float32');
+				if (site.kind === 'self') b.output(FUSION_IO.recordedKey(site.path), toFloat32(ctx, rows(site.key, zero, frames)), 'float32');
 			}
 
-			const targets = b.op('Slice', [clips, firstTarget, b.constInt64([2 ** 31 - 1]), b.constInt64([0])]); // [T, F, H, Q, K]
-			if (isMaskLayer) targetMaskSum = accumulate(ctx, targetMaskSum, b.op('ReduceSum', [targets, b.constInt64([2])], {keepdims: 0}));
-			if (!layer) return attendWithProbabilities(ctx, probabilities, site.value, heads, channels);
+			// 2. the rows before the targets: their own attention through the memory-light kernel
+			const untouched = fusedAttention(ctx, rows(site.query, zero, firstTargetRow), rows(site.key, zero, firstTargetRow), rows(site.value, zero, firstTargetRow), heads);
 
-			const source =
-				mode === 'recompute'
-					? slice(ctx, clips, 0, 1) // [1, F, H, Q, K]
-					: b.op('Unsqueeze', [storedSource(ctx, site), b.constInt64([0])]);
-			const edited = site.kind === 'cross' ? editCross(ctx, source, targets) : editSelf(ctx, source, targets, layer.height, layer.width);
-			const untouched = b.op('Slice', [clips, b.constInt64([0]), firstTarget, b.constInt64([0])]);
-			const all = b.op('Concat', [untouched, edited], {axis: 0});
-			// [G, F, H, Q, K] -> [N, H, Q, K]
-			const flat = b.op('Reshape', [all, b.op('Shape', [probabilities])]);
-			return attendWithProbabilities(ctx, flat, site.value, heads, channels);
+			// 3. the targets: explicit maps, edited with the source's (spec §2.2)
+			const targetProbabilities = attentionProbabilities(ctx, rows(site.query, firstTargetRow, end), rows(site.key, firstTargetRow, end), heads, channels); // [T·F, H, Q, K]
+			const targets = byClip(ctx, targetProbabilities, heads, queryTokens); // [T, F, H, Q, K]
+			if (isMaskLayer) targetMaskSum = accumulate(ctx, targetMaskSum, b.op('ReduceSum', [targets, b.constInt64([2])], {keepdims: 0}));
+			let edited = targets;
+			if (layer) {
+				const source = b.op('Unsqueeze', [mode === 'recompute' ? sourceProbabilities! : storedSource(ctx, site), zero]); // [1, F, H, Q, K]
+				edited = site.kind === 'cross' ? editCross(ctx, source, targets) : editSelf(ctx, source, targets, layer.height, layer.width);
+			}
+			// [T, F, H, Q, K] -> [T·F, H, Q, K]
+			const flat = b.op('Reshape', [edited, b.op('Shape', [targetProbabilities])]);
+			const targetOutput = attendWithProbabilities(ctx, flat, rows(site.value, firstTargetRow, end), heads, channels);
+			return b.op('Concat', [untouched, targetOutput], {axis: 0});
 		},
 		finish(ctx) {
 			const {b} = ctx;
