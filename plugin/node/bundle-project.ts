@@ -1,3 +1,4 @@
+import {mkdirSync} from 'node:fs';
 import path from 'node:path';
 import {bundle} from '@remotion/bundler';
 
@@ -6,8 +7,10 @@ import {bundle} from '@remotion/bundler';
  * so clips published after bundling are visible to the render (remotion-notes §4.3), and `.js`
  * import specifiers resolve to TypeScript sources (this package's ESM style).
  */
-export const bundleProject = (entryPoint: string, cacheDir: string, onProgress?: (percent: number) => void): Promise<string> =>
-	bundle({
+export const bundleProject = (entryPoint: string, cacheDir: string, onProgress?: (percent: number) => void): Promise<string> => {
+	// A public dir that does not exist yet is not linked at all, and clips published later would 404.
+	mkdirSync(cacheDir, {recursive: true});
+	return bundle({
 		entryPoint: path.resolve(entryPoint),
 		publicDir: cacheDir,
 		symlinkPublicDir: true,
@@ -18,3 +21,4 @@ export const bundleProject = (entryPoint: string, cacheDir: string, onProgress?:
 			resolve: {...config.resolve, extensionAlias: {'.js': ['.ts', '.tsx', '.js'], ...(config.resolve?.extensionAlias ?? {})}},
 		}),
 	});
+};
