@@ -1,6 +1,6 @@
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import type {UnetConfig} from '../../plugin/model/component-configs.js';
+import {readModelFolder} from '../../plugin/model/read-model-folder.js';
 import {readSafetensorsIndex} from '../../plugin/model/safetensors-file.js';
 import {GraphBuilder} from '../../plugin/graph/onnx-graph-builder.js';
 import {WeightBinder} from '../../plugin/graph/weight-binder.js';
@@ -9,32 +9,15 @@ import {createOrtSession, type OrtSession} from '../../plugin/runtime/ort-sessio
 import {float32Tensor, int64Tensor} from '../../plugin/runtime/host-tensor.js';
 import {GoldenFile, goldenDir, goldenSkipReason, hasGolden, relativeError} from '../helpers/golden.js';
 
-// The golden tiny UNet's config.json, typed (the parser has its own tests).
-const TINY_UNET: UnetConfig = {
-	inChannels: 4,
-	outChannels: 4,
-	downBlockTypes: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
-	upBlockTypes: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
-	blockOutChannels: [32, 64, 64],
-	layersPerBlock: 2,
-	attentionHeads: [4, 4, 4],
-	crossAttentionDim: 32,
-	normNumGroups: 16,
-	normEps: 1e-5,
-	useLinearProjection: false,
-	flipSinToCos: true,
-	freqShift: 0,
-	downsamplePadding: 1,
-	sampleSize: 16,
-};
-
 const weightsFile = () => path.join(goldenDir, 'tiny-sd/unet/diffusion_pytorch_model.safetensors');
 
 const buildSession = async (options: UnetGraphOptions): Promise<OrtSession> => {
 	const b = new GraphBuilder('unet');
 	const index = readSafetensorsIndex(weightsFile());
 	const w = new WeightBinder(b, [{location: 'unet.safetensors', index}], 'float32');
-	buildUnetGraph({b, w, computeType: 'float32'}, TINY_UNET, options);
+	// the golden tiny UNet's config.json through the reader (its own tests check the parsed values)
+	const config = readModelFolder(path.join(goldenDir, 'tiny-sd')).unet.config;
+	buildUnetGraph({b, w, computeType: 'float32'}, config, options);
 	const problems = w.report();
 	expect(problems).toEqual({missing: [], mismatched: [], extra: []});
 	return createOrtSession({label: 'unet', graph: b.toBytes(), externalData: [{location: 'unet.safetensors', file: weightsFile()}]});
