@@ -7,6 +7,7 @@ import {
 	CONTROLLER_OPTIONS,
 	chooseController,
 	nearMisses,
+	promptTruncationWarnings,
 	promptWords,
 	refinementMapper,
 	replacementMapper,
@@ -237,14 +238,7 @@ export const promptsCommand = async (args: string[]): Promise<number> => {
 	const choice = chooseController({source, target, controller});
 	const sourceReport = describePrompt(tokenizer, source, words);
 	const targetReport = describePrompt(tokenizer, target, words);
-	const warnings: string[] = [];
-	for (const [side, prompt] of [
-		['source', source],
-		['target', target],
-	] as const) {
-		const warning = tokenizer.encode(prompt).warning;
-		if (warning) warnings.push(`${side} prompt: ${warning}`);
-	}
+	const warnings = promptTruncationWarnings(tokenizer, source, target);
 	warnings.push(...wordWarnings(source, target, {source: sourceReport, target: targetReport}));
 	const report: PromptsReport = {
 		source: sourceReport,

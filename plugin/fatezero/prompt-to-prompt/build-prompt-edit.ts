@@ -2,7 +2,7 @@ import {FateZeroError} from '../../errors/fatezero-error.js';
 import {blendAlphaRows, type BlendWords} from './blend-words.js';
 import {chooseController, type ControllerKind, type ControllerOption} from './choose-controller.js';
 import {equalizer, type ReweightOptions} from './equalizer.js';
-import type {PromptTokenizer} from './prompt-words.js';
+import {promptTruncationWarnings, type PromptTokenizer} from './prompt-words.js';
 import {refinementMapper} from './refinement-mapper.js';
 import {replacementMapper} from './replacement-mapper.js';
 import {crossReplaceAlpha, selfReplaceWindow, type CrossReplaceSteps, type StepWindow} from './time-windows.js';
@@ -87,14 +87,7 @@ export const buildPromptEdit = (options: PromptEditOptions): PromptEdit => {
 	const blendWords = options.blendWords ?? null;
 	const choice = chooseController({source, target, controller: options.controller, reweight: reweight !== null});
 
-	const warnings: string[] = [];
-	for (const [side, prompt] of [
-		['source', source],
-		['target', target],
-	] as const) {
-		const warning = tokenizer.encode(prompt).warning;
-		if (warning) warnings.push(`${side} prompt: ${warning}`);
-	}
+	const warnings = promptTruncationWarnings(tokenizer, source, target);
 
 	const numSelfReplace = selfReplaceWindow(steps, options.selfReplace);
 	const cross = crossReplaceAlpha(tokenizer, target, steps, options.crossReplace);

@@ -8,7 +8,7 @@ export {CONTROLLER_OPTIONS, chooseController, controllerFromOfficial} from './ch
 export type {ControllerChoice, ControllerKind, ControllerOption} from './choose-controller.js';
 export {equalizer} from './equalizer.js';
 export type {Equalizer, ReweightOptions} from './equalizer.js';
-export {didYouMean, nearMisses, promptWords, wordCount, wordPositions} from './prompt-words.js';
+export {didYouMean, nearMisses, promptTruncationWarnings, promptWords, wordCount, wordPositions} from './prompt-words.js';
 export type {PromptTokenizer, PromptWord} from './prompt-words.js';
 export {alignTokenIds, refinementMapper} from './refinement-mapper.js';
 export type {RefinementMapper} from './refinement-mapper.js';

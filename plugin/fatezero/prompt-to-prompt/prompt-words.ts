@@ -60,3 +60,15 @@ export const didYouMean = (prompt: string, word: PromptWord): string => {
 	const candidates = nearMisses(prompt, word);
 	return candidates.length === 0 ? '' : ` Did you mean ${candidates.map((candidate) => JSON.stringify(candidate)).join(' or ')}?`;
 };
+
+/** The tokenizer's truncation warning for each of the two prompts that has one (prompts over 75 tokens). */
+export const promptTruncationWarnings = (tokenizer: PromptTokenizer, source: string, target: string): string[] =>
+	(
+		[
+			['source', source],
+			['target', target],
+		] as const
+	).flatMap(([side, prompt]) => {
+		const warning = tokenizer.encode(prompt).warning;
+		return warning ? [`${side} prompt: ${warning}`] : [];
+	});
