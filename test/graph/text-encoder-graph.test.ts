@@ -1,3 +1,4 @@
+import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import type {LayerContext} from '../../plugin/graph/common-layers.js';
@@ -5,21 +6,17 @@ import {GraphBuilder} from '../../plugin/graph/onnx-graph-builder.js';
 import {CLIP_SEQUENCE_LENGTH, buildTextEncoderGraph} from '../../plugin/graph/text-encoder-graph.js';
 import {WeightBinder} from '../../plugin/graph/weight-binder.js';
 import type {ClipTextConfig} from '../../plugin/model/component-configs.js';
+import {parseTextEncoderConfig} from '../../plugin/model/parse-text-encoder-config.js';
 import {readSafetensorsIndex} from '../../plugin/model/safetensors-file.js';
 import type {HostTensor} from '../../plugin/runtime/host-tensor.js';
 import {createOrtSession, type OrtSession} from '../../plugin/runtime/ort-session.js';
 import {GoldenFile, goldenDir, goldenSkipReason, hasGolden, relativeError} from '../helpers/golden.js';
 
-// tiny-sd/text_encoder/config.json, written out by hand until the config parser lands.
-const TINY_CONFIG: ClipTextConfig = {
-	vocabSize: 49408,
-	hiddenSize: 32,
-	intermediateSize: 37,
-	numHiddenLayers: 2,
-	numAttentionHeads: 4,
-	maxPositionEmbeddings: 77,
-	hiddenAct: 'quick_gelu',
-	layerNormEps: 1e-5,
+// tiny-sd/text_encoder/config.json through the parser (its own tests check the parsed values); read
+// lazily, since the golden folder may be absent.
+const tinyConfig = (): ClipTextConfig => {
+	const file = path.join(goldenDir, 'tiny-sd/text_encoder/config.json');
+	return parseTextEncoderConfig(JSON.parse(readFileSync(file, 'utf8')), file).config;
 };
 
 const LOCATION = 'text_encoder/model.safetensors';
@@ -38,7 +35,7 @@ describe.skipIf(!hasGolden)(`text encoder graph vs transformers 4.25 on tiny-sd$
 		const b = new GraphBuilder('text_encoder');
 		w = new WeightBinder(b, [{location: LOCATION, index}], 'float32');
 		ctx = {b, w, computeType: 'float32'};
-		buildTextEncoderGraph(ctx, TINY_CONFIG);
+		buildTextEncoderGraph(ctx, tinyConfig());
 		session = await createOrtSession({label: 'text encoder (tiny-sd)', graph: b.toBytes(), externalData: [{location: LOCATION, file}]});
 		golden = new GoldenFile('components/text_encoder.safetensors');
 		const ids = golden.int64('input_ids');

@@ -1,4 +1,4 @@
-import {mkdtempSync, rmSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -9,21 +9,17 @@ import {buildVaeDecoderGraph} from '../../plugin/graph/vae-decoder-graph.js';
 import {buildVaeEncoderGraph} from '../../plugin/graph/vae-encoder-graph.js';
 import {WeightBinder, type WeightProblems} from '../../plugin/graph/weight-binder.js';
 import type {VaeConfig} from '../../plugin/model/component-configs.js';
+import {parseVaeConfig} from '../../plugin/model/parse-vae-config.js';
 import {readSafetensorsIndex, readTensorBytes, writeSafetensors, type TensorToWrite} from '../../plugin/model/safetensors-file.js';
 import {float32Tensor} from '../../plugin/runtime/host-tensor.js';
 import {createOrtSession} from '../../plugin/runtime/ort-session.js';
 import {GoldenFile, goldenDir, goldenSkipReason, hasGolden, maxAbsDiff, relativeError} from '../helpers/golden.js';
 
-// tiny-sd/vae/config.json, written out by hand until the config parser lands.
-const TINY_CONFIG: VaeConfig = {
-	inChannels: 3,
-	outChannels: 3,
-	latentChannels: 4,
-	blockOutChannels: [16, 32, 32, 32],
-	layersPerBlock: 2,
-	normNumGroups: 8,
-	sampleSize: 128,
-	scalingFactor: 0.18215,
+// tiny-sd/vae/config.json through the parser (its own tests check the parsed values); read
+// lazily, since the golden folder may be absent.
+const tinyConfig = (): VaeConfig => {
+	const file = path.join(goldenDir, 'tiny-sd/vae/config.json');
+	return parseVaeConfig(JSON.parse(readFileSync(file, 'utf8')), file).config;
 };
 
 const LOCATION = 'vae/diffusion_pytorch_model.safetensors';
@@ -35,8 +31,8 @@ const build = (file: string, kind: 'encoder' | 'decoder', options: VaeGraphOptio
 	const b = new GraphBuilder(`vae_${kind}`);
 	const w = new WeightBinder(b, [{location: LOCATION, index: readSafetensorsIndex(file)}], 'float32');
 	const ctx: LayerContext = {b, w, computeType: 'float32'};
-	if (kind === 'encoder') buildVaeEncoderGraph(ctx, TINY_CONFIG, options);
-	else buildVaeDecoderGraph(ctx, TINY_CONFIG, options);
+	if (kind === 'encoder') buildVaeEncoderGraph(ctx, tinyConfig(), options);
+	else buildVaeDecoderGraph(ctx, tinyConfig(), options);
 	return {graph: b.toBytes(), report: w.report()};
 };
 
