@@ -1,4 +1,5 @@
 import type {FusionMode} from './fusion-io.js';
+import {headsPerMapSlice} from './fusion-graph-hook.js';
 import type {FusionPlan} from './fusion-plan.js';
 
 export type MemoryEstimateInput = {
@@ -13,23 +14,27 @@ export type MemoryEstimateInput = {
 	baseChannels: number;
 	latentHeight: number;
 	latentWidth: number;
+	/** The engine's bound on one slice of explicit maps (LoadFateZeroOptions.maxAttentionMapElementsPerFrame). */
+	maxAttentionMapElementsPerFrame: number;
 };
 
 /**
- * Rough peak working memory of one editing UNet call, in bytes (weights excluded): the largest
- * fused layer's attention probabilities, which the graph holds about four times over (scores,
- * softmax, the edited target slice, the concatenation), plus the live activations of the largest
- * level (≈ 40 tensors of C·h·w floats per frame). It decides the default chunk size; the
- * `bench:fatezero` benchmark measures the real figures.
+ * Rough peak working memory of one editing UNet call, in bytes (weights excluded). Two terms per
+ * frame of the batch: the live activations of the largest level (≈ 16 tensors of C·h·w floats,
+ * fitted to `npm run bench:fatezero` with the feed-forward sliced by tokens), and one head slice of
+ * the largest fused layer's explicit maps, for the source and every target group, held about four
+ * times over (scores, softmax, the edit's temporaries). It decides the default chunk size; the
+ * benchmark measures the real figures.
  */
 export const estimateEditStepBytes = (input: MemoryEstimateInput): number => {
-	const groups = (input.mode === 'recompute' ? 1 : 0) + 2 * input.targets;
-	const frames = groups * input.batchFrames;
-	let probabilities = 0;
+	const batchGroups = (input.mode === 'recompute' ? 1 : 0) + 2 * input.targets;
+	const mapGroups = 1 + input.targets;
+	let sliceMap = 0;
 	for (const layer of input.plan.fused) {
 		const keys = layer.kind === 'cross' ? 77 : layer.queryTokens * input.references;
-		probabilities = Math.max(probabilities, layer.heads * layer.queryTokens * keys * 4);
+		const heads = headsPerMapSlice(layer.heads, layer.queryTokens, input.maxAttentionMapElementsPerFrame);
+		sliceMap = Math.max(sliceMap, heads * layer.queryTokens * keys * 4);
 	}
-	const activations = input.baseChannels * input.latentHeight * input.latentWidth * 4 * 40;
-	return frames * (4 * probabilities + activations);
+	const activations = input.baseChannels * input.latentHeight * input.latentWidth * 4 * 16;
+	return input.batchFrames * (batchGroups * activations + mapGroups * 4 * sliceMap);
 };

@@ -4,6 +4,45 @@ import {UNET_IO} from '../graph/unet-graph.js';
 import {FUSION_IO, type FusionMode} from './fusion-io.js';
 import type {FusionPlan} from './fusion-plan.js';
 
+/** A group of consecutive heads: `of(x)` takes their channels of a [N, S, C] tensor. */
+type HeadSlice = {heads: number; channels: number; of: (x: string) => string};
+
+/**
+ * Default bound on one slice of explicit maps, in heads × query × key tokens per frame: a 32²
+ * layer's maps then go two heads at a time (at 512² × 8 frames, 270 MB per map instead of 1 GB).
+ */
+export const DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME = 2 * 1024 * 1024;
+
+export type FusionHookOptions = {
+	/** Explicit maps are built a few heads at a time so that one slice stays under this bound (see above). */
+	maxAttentionMapElementsPerFrame?: number;
+};
+
+/**
+ * Heads per slice of a fused layer's explicit maps: the fewest equal slices whose maps stay under
+ * `maxElements` per frame (one head at least). Keys ≈ queries for self-attention with one
+ * reference frame, 77 for cross-attention: the bound uses the larger.
+ */
+export const headsPerMapSlice = (heads: number, queryTokens: number, maxElements: number): number => {
+	const keyTokens = Math.max(queryTokens, 77);
+	let count = 1;
+	while (count < heads && (heads % count !== 0 || (heads / count) * queryTokens * keyTokens > maxElements)) count += 1;
+	return heads / count;
+};
+
+const headSlices = (ctx: LayerContext, heads: number, channels: number, queryTokens: number, maxElements: number): HeadSlice[] => {
+	const perSlice = headsPerMapSlice(heads, queryTokens, maxElements);
+	const count = heads / perSlice;
+	if (count === 1) return [{heads, channels, of: (x) => x}];
+	const sliceChannels = channels / count;
+	return Array.from({length: count}, (_, i) => ({
+		heads: perSlice,
+		channels: sliceChannels,
+		// [N, S, C] -> [N, S, C/k]
+		of: (x: string) => ctx.b.op('Slice', [x, ctx.b.constInt64([i * sliceChannels]), ctx.b.constInt64([(i + 1) * sliceChannels]), ctx.b.constInt64([2])]),
+	}));
+};
+
 /**
  * FateZero's Inversion Attention Fusion inside the UNet graph (fatezero-spec §2.2), via the
  * attention hook. Fused layers (Q ≤ threshold) compute explicit probabilities; every other layer
@@ -14,7 +53,8 @@ import type {FusionPlan} from './fusion-plan.js';
  * α, a, w ∈ {0, 1}. P_src comes from the source element of the same batch (recompute mode) or is
  * recomputed from the stored source queries/keys (stored mode).
  */
-export const createFusionHook = (plan: FusionPlan, mode: FusionMode): AttentionHook => {
+export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: FusionHookOptions = {}): AttentionHook => {
+	const maxMapElements = options.maxAttentionMapElementsPerFrame ?? DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME;
 	const fused = new Map(plan.fused.map((layer) => [layer.path, layer]));
 	const maskPaths = new Set(plan.maskLayers.map((layer) => layer.path));
 	const maskHeads = plan.maskLayers.reduce((sum, layer) => sum + layer.heads, 0);
@@ -68,8 +108,8 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode): AttentionH
 		return b.op('Add', [target, b.op('Mul', [keepSource, b.op('Sub', [source, target])])]);
 	};
 
-	/** Source probabilities in stored mode, from the inversion's queries and keys. */
-	const storedSource = (ctx: LayerContext, site: AttentionSite) => {
+	/** Source probabilities in stored mode, from the inversion's queries and keys, for the heads of `slice`. */
+	const storedSource = (ctx: LayerContext, site: AttentionSite, slice: HeadSlice) => {
 		const q = input(ctx, FUSION_IO.storedQuery(site.path), ['frames', `q_tokens:${site.path}`, site.channels]);
 		let k: string;
 		if (site.kind === 'cross') {
@@ -80,7 +120,7 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode): AttentionH
 		} else {
 			k = input(ctx, FUSION_IO.storedKey(site.path), ['frames', `k_tokens:${site.path}`, site.channels]);
 		}
-		return attentionProbabilities(ctx, q, k, site.heads, site.channels); // [F, H, Q, K]
+		return attentionProbabilities(ctx, slice.of(q), slice.of(k), slice.heads, slice.channels); // [F, h, Q, K]
 	};
 
 	return {
@@ -102,32 +142,39 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode): AttentionH
 			const zero = b.constInt64([0]);
 			const rows = (x: string, from: string, to: string) => b.op('Slice', [x, from, to, zero]);
 
-			// 1. group 0 (the source clip): its maps feed the blend masks and, in recompute mode, the fusion
-			let sourceProbabilities: string | null = null; // [F, H, Q, K]
-			if (isMaskLayer || (layer && mode === 'recompute')) {
-				sourceProbabilities = attentionProbabilities(ctx, rows(site.query, zero, frames), rows(site.key, zero, frames), heads, channels);
-			}
-			if (isMaskLayer) sourceMaskSum = accumulate(ctx, sourceMaskSum, b.op('ReduceSum', [sourceProbabilities!, b.constInt64([1])], {keepdims: 0}));
 			if (layer && mode === 'stored') {
 				b.output(FUSION_IO.recordedQuery(site.path), toFloat32(ctx, rows(site.query, zero, frames)), 'float32');
 				if (site.kind === 'self') b.output(FUSION_IO.recordedKey(site.path), toFloat32(ctx, rows(site.key, zero, frames)), 'float32');
 			}
-
-			// 2. the rows before the targets: their own attention through the memory-light kernel
+			// the rows before the targets: their own attention through the memory-light kernel
 			const untouched = fusedAttention(ctx, rows(site.query, zero, firstTargetRow), rows(site.key, zero, firstTargetRow), rows(site.value, zero, firstTargetRow), heads);
 
-			// 3. the targets: explicit maps, edited with the source's (spec §2.2)
-			const targetProbabilities = attentionProbabilities(ctx, rows(site.query, firstTargetRow, end), rows(site.key, firstTargetRow, end), heads, channels); // [T·F, H, Q, K]
-			const targets = byClip(ctx, targetProbabilities, heads, queryTokens); // [T, F, H, Q, K]
-			if (isMaskLayer) targetMaskSum = accumulate(ctx, targetMaskSum, b.op('ReduceSum', [targets, b.constInt64([2])], {keepdims: 0}));
-			let edited = targets;
-			if (layer) {
-				const source = b.op('Unsqueeze', [mode === 'recompute' ? sourceProbabilities! : storedSource(ctx, site), zero]); // [1, F, H, Q, K]
-				edited = site.kind === 'cross' ? editCross(ctx, source, targets) : editSelf(ctx, source, targets, layer.height, layer.width);
-			}
-			// [T, F, H, Q, K] -> [T·F, H, Q, K]
-			const flat = b.op('Reshape', [edited, b.op('Shape', [targetProbabilities])]);
-			const targetOutput = attendWithProbabilities(ctx, flat, rows(site.value, firstTargetRow, end), heads, channels);
+			// The explicit maps are built a few heads at a time (every step below is per head), so
+			// only one slice's [F, h, Q, K] maps are alive at once.
+			const slices = headSlices(ctx, heads, channels, queryTokens, maxMapElements);
+			const targetOutputs = slices.map((slice) => {
+				// 1. group 0 (the source clip): its maps feed the blend masks and, in recompute mode, the fusion
+				let sourceProbabilities: string | null = null; // [F, h, Q, K]
+				if (isMaskLayer || (layer && mode === 'recompute')) {
+					sourceProbabilities = attentionProbabilities(ctx, slice.of(rows(site.query, zero, frames)), slice.of(rows(site.key, zero, frames)), slice.heads, slice.channels);
+				}
+				if (isMaskLayer) sourceMaskSum = accumulate(ctx, sourceMaskSum, b.op('ReduceSum', [sourceProbabilities!, b.constInt64([1])], {keepdims: 0}));
+
+				// 2. the targets: explicit maps, edited with the source's (spec §2.2)
+				const targetQuery = slice.of(rows(site.query, firstTargetRow, end));
+				const targetProbabilities = attentionProbabilities(ctx, targetQuery, slice.of(rows(site.key, firstTargetRow, end)), slice.heads, slice.channels); // [T·F, h, Q, K]
+				const targets = byClip(ctx, targetProbabilities, slice.heads, queryTokens); // [T, F, h, Q, K]
+				if (isMaskLayer) targetMaskSum = accumulate(ctx, targetMaskSum, b.op('ReduceSum', [targets, b.constInt64([2])], {keepdims: 0}));
+				let edited = targets;
+				if (layer) {
+					const source = b.op('Unsqueeze', [mode === 'recompute' ? sourceProbabilities! : storedSource(ctx, site, slice), zero]); // [1, F, h, Q, K]
+					edited = site.kind === 'cross' ? editCross(ctx, source, targets) : editSelf(ctx, source, targets, layer.height, layer.width);
+				}
+				// [T, F, h, Q, K] -> [T·F, h, Q, K]
+				const flat = b.op('Reshape', [edited, b.op('Shape', [targetProbabilities])]);
+				return attendWithProbabilities(ctx, flat, slice.of(rows(site.value, firstTargetRow, end)), slice.heads, slice.channels); // [T·F, Q, C/k]
+			});
+			const targetOutput = targetOutputs.length === 1 ? targetOutputs[0] : b.op('Concat', targetOutputs, {axis: 2}); // [T·F, Q, C]
 			return b.op('Concat', [untouched, targetOutput], {axis: 0});
 		},
 		finish(ctx) {

@@ -1,6 +1,6 @@
 import {loadStableDiffusion, type LoadStableDiffusionOptions, type StableDiffusion} from '../diffusion/load-stable-diffusion.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
-import {createFusionHook} from './fusion-graph-hook.js';
+import {createFusionHook, DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME} from './fusion-graph-hook.js';
 import type {FusionMode} from './fusion-io.js';
 import {OFFICIAL_FUSION_MAX_QUERY_TOKENS, planFusion, type FusionPlan} from './fusion-plan.js';
 
@@ -13,6 +13,12 @@ export type LoadFateZeroOptions = Omit<LoadStableDiffusionOptions, 'unetVariant'
 	fusionMaxQueryTokens?: number;
 	/** Where the fused layers' source attention comes from; see fusion-io.ts. Default 'recompute'. */
 	attentionSource?: FusionMode;
+	/**
+	 * Fused layers build their explicit attention maps a few heads at a time, each slice at most
+	 * this many heads × query × key tokens per frame (default 2²¹: a 32² layer goes two heads at a
+	 * time). Lower trades a little speed for memory; results do not change.
+	 */
+	maxAttentionMapElementsPerFrame?: number;
 };
 
 export type FateZeroEngine = StableDiffusion & {
@@ -20,6 +26,8 @@ export type FateZeroEngine = StableDiffusion & {
 	attentionSource: FusionMode;
 	sizeInPixels: number;
 	latentSize: number;
+	/** The bound the fused layers' explicit maps were sliced by (see LoadFateZeroOptions). */
+	maxAttentionMapElementsPerFrame: number;
 };
 
 /**
@@ -32,6 +40,13 @@ export const loadFateZero = async (options: LoadFateZeroOptions): Promise<FateZe
 	const maxQueryTokens = options.fusionMaxQueryTokens ?? OFFICIAL_FUSION_MAX_QUERY_TOKENS;
 	if (!Number.isInteger(maxQueryTokens) || maxQueryTokens < 1) {
 		throw new FateZeroError('INVALID_OPTION', `fusionMaxQueryTokens is ${maxQueryTokens}; give a whole number of query tokens (the official FateZero uses 1024 = 32²).`);
+	}
+	const maxMapElements = options.maxAttentionMapElementsPerFrame ?? DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME;
+	if (!Number.isInteger(maxMapElements) || maxMapElements < 1) {
+		throw new FateZeroError(
+			'INVALID_OPTION',
+			`maxAttentionMapElementsPerFrame is ${maxMapElements}; give a whole number of map elements per frame (default ${DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME}), or leave it unset.`,
+		);
 	}
 	let plan: FusionPlan | null = null;
 	const latentSize = options.sizeInPixels / 8;
@@ -49,10 +64,10 @@ export const loadFateZero = async (options: LoadFateZeroOptions): Promise<FateZe
 			}
 			plan = planFusion(model.unet.config, latentSize, latentSize, maxQueryTokens);
 			return {
-				attentionHook: createFusionHook(plan, mode),
-				hookKey: JSON.stringify({fusion: mode, latent: latentSize, maxQueryTokens}),
+				attentionHook: createFusionHook(plan, mode, {maxAttentionMapElementsPerFrame: maxMapElements}),
+				hookKey: JSON.stringify({fusion: mode, latent: latentSize, maxQueryTokens, maxMapElements}),
 			};
 		},
 	});
-	return {...sd, plan: plan!, attentionSource: mode, sizeInPixels: options.sizeInPixels, latentSize};
+	return {...sd, plan: plan!, attentionSource: mode, sizeInPixels: options.sizeInPixels, latentSize, maxAttentionMapElementsPerFrame: maxMapElements};
 };

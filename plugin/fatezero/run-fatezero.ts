@@ -93,6 +93,7 @@ export const chooseChunkSize = (
 			baseChannels: engine.model.unet.config.blockOutChannels[0],
 			latentHeight: engine.latentSize,
 			latentWidth: engine.latentSize,
+			maxAttentionMapElementsPerFrame: engine.maxAttentionMapElementsPerFrame,
 		});
 	const requested = options.chunkSizeInFrames ?? null;
 	if (requested !== null) {

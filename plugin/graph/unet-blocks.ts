@@ -103,7 +103,7 @@ export const transformer = (s: UnetBuildState, prefix: string, x: string, channe
 		// [N, H·W, C] through self-attention, cross-attention and the GEGLU feed-forward, each residual
 		h = b.op('Add', [attention(s, `${block}.attn1`, layerNorm(s, `${block}.norm1`, h, channels, 1e-5), channels, heads, 'self', place), h]);
 		h = b.op('Add', [attention(s, `${block}.attn2`, layerNorm(s, `${block}.norm2`, h, channels, 1e-5), channels, heads, 'cross', place), h]);
-		h = b.op('Add', [feedForward(s, `${block}.ff`, layerNorm(s, `${block}.norm3`, h, channels, 1e-5), channels), h]);
+		h = b.op('Add', [feedForward(s, `${block}.ff`, layerNorm(s, `${block}.norm3`, h, channels, 1e-5), channels, place.level), h]);
 		// [N, H·W, C] -> [N, C, H·W] -> [N, C, H, W]
 		const toImage = (t: string) => b.op('Reshape', [b.op('Transpose', [t], {perm: [0, 2, 1]}), spatial]);
 		h = config.useLinearProjection
@@ -112,12 +112,34 @@ export const transformer = (s: UnetBuildState, prefix: string, x: string, channe
 		return b.op('Add', [h, x]);
 	});
 
-/** FeedForward with GEGLU: Linear(C, 8C) -> split -> a · gelu(gate) -> Linear(4C, C). */
-const feedForward = (s: UnetBuildState, prefix: string, x: string, channels: number): string => {
+/**
+ * How many token slices the feed-forward runs in at each resolution level. Its GEGLU projection is
+ * 8 channels per channel: at 64² latents that is [N, 4096, 2560] (1 GB for 24 frames, plus the two
+ * halves), the largest activation of the UNet. Slicing tokens is exact (each token is independent)
+ * and brings every level down to about the size of level 2.
+ */
+const feedForwardSlices = (level: number): number => 2 ** Math.max(0, 2 - level);
+
+/** FeedForward with GEGLU: Linear(C, 8C) -> split -> a · gelu(gate) -> Linear(4C, C). x [N, S, C]. */
+const feedForward = (s: UnetBuildState, prefix: string, x: string, channels: number, level: number): string => {
 	const inner = channels * 4;
-	const projected = linear(s, `${prefix}.net.0.proj`, x, channels, inner * 2);
-	const [a, gate] = s.b.opMulti('Split', [projected, s.b.constInt64([inner, inner])], {axis: -1}, {outputs: 2});
-	return linear(s, `${prefix}.net.2`, s.b.op('Mul', [a, gelu(s, gate)]), inner, channels);
+	const geglu = (tokens: string) => {
+		const projected = linear(s, `${prefix}.net.0.proj`, tokens, channels, inner * 2);
+		const [a, gate] = s.b.opMulti('Split', [projected, s.b.constInt64([inner, inner])], {axis: -1}, {outputs: 2});
+		return linear(s, `${prefix}.net.2`, s.b.op('Mul', [a, gelu(s, gate)]), inner, channels);
+	};
+	const slices = feedForwardSlices(level);
+	if (slices === 1) return geglu(x);
+	// [N, S, C] -> slices of [N, ⌈S/k⌉, C] (the last one may be shorter, or empty for tiny latents)
+	const {b} = s;
+	const tokens = b.op('Gather', [b.op('Shape', [x]), b.constInt64([1])], {axis: 0});
+	const perSlice = b.op('Div', [b.op('Add', [tokens, b.constInt64([slices - 1])]), b.constInt64([slices])]);
+	const outputs = Array.from({length: slices}, (_, i) => {
+		const start = b.op('Mul', [perSlice, b.constInt64([i])]);
+		const end = b.op('Mul', [perSlice, b.constInt64([i + 1])]);
+		return geglu(b.op('Slice', [x, start, end, b.constInt64([1])]));
+	});
+	return b.op('Concat', outputs, {axis: 1}); // [N, S, C]
 };
 
 /** Downsample2D with a conv: stride 2, symmetric padding `downsample_padding`. */

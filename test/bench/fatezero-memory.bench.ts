@@ -23,6 +23,8 @@ const {values: flags} = parseArgs({
 		sizes: {type: 'string', default: '256,512'},
 		'chunk-frames': {type: 'string', default: '8,16,32,64'},
 		'chunk-size': {type: 'string', default: '256'},
+		// memory is per step and flat from the first one (bench output: stepPeaks), so one step suffices
+		'chunk-steps': {type: 'string', default: '1'},
 		'model-dir': {type: 'string'},
 	},
 });
@@ -32,12 +34,13 @@ const generated = generateRandomModel({dir: modelDir, architecture: 'sd15', dtyp
 console.log(`SD-1.5-architecture random model: ${generated.alreadyExisted ? 'reused' : 'generated'} at ${modelDir}`);
 const cache = mkdtempSync(path.join(os.tmpdir(), 'fatezero-bench-cache-'));
 
-type Measure = {mode: string; size: number; frames: number; chunk?: number; afterLoadMb: number; peakMb: number; stepMs: number[]};
+/** afterLoadMb: RSS with every model loaded (the weights); stepsPeakMb: the high-water mark from then on; peakMb: the whole process's, session creation included. */
+type Measure = {mode: string; size: number; frames: number; chunk?: number; afterLoadMb: number; peakMb: number; stepsPeakMb: number; stepMs: number[]};
 const measure = (args: Record<string, string | number>): Measure => {
-	const argv = Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]);
-	const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'fatezero-step.child.ts'), '--model', modelDir, '--cache', cache, '--steps', flags.steps, ...argv], {encoding: 'utf8', maxBuffer: 1 << 24});
+	const argv = Object.entries({steps: flags.steps, ...args}).flatMap(([k, v]) => [`--${k}`, String(v)]);
+	const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'fatezero-step.child.ts'), '--model', modelDir, '--cache', cache, ...argv], {encoding: 'utf8', maxBuffer: 1 << 24});
 	const result = JSON.parse(out.trim().split('\n').at(-1)!) as Measure;
-	console.log(`  ${JSON.stringify(args)} → peak ${result.peakMb.toFixed(0)} MB, after load ${result.afterLoadMb.toFixed(0)} MB, steps ${result.stepMs.map((s) => (s / 1000).toFixed(1)).join(' / ')} s`);
+	console.log(`  ${JSON.stringify(args)} → peak ${result.peakMb.toFixed(0)} MB (steps ${result.stepsPeakMb.toFixed(0)} MB), after load ${result.afterLoadMb.toFixed(0)} MB, steps ${result.stepMs.map((s) => (s / 1000).toFixed(1)).join(' / ')} s`);
 	return result;
 };
 // the steady step: the last one (the first carries ORT's warm-up)
@@ -50,8 +53,9 @@ for (const size of flags.sizes.split(',').map(Number)) {
 	const plain = measure({size, mode: 'plain', frames: 8});
 	figures[`peak_rss_mb_recompute_${size}`] = Math.round(recompute.peakMb);
 	figures[`peak_rss_mb_stored_${size}`] = Math.round(stored.peakMb);
-	figures[`beyond_weights_mb_recompute_${size}`] = Math.round(recompute.peakMb - recompute.afterLoadMb);
-	figures[`beyond_weights_mb_stored_${size}`] = Math.round(stored.peakMb - stored.afterLoadMb);
+	figures[`beyond_weights_mb_recompute_${size}`] = Math.round(recompute.stepsPeakMb - recompute.afterLoadMb);
+	figures[`beyond_weights_mb_stored_${size}`] = Math.round(stored.stepsPeakMb - stored.afterLoadMb);
+	figures[`beyond_weights_mb_plain_${size}`] = Math.round(plain.stepsPeakMb - plain.afterLoadMb);
 	figures[`weights_mb_${size}`] = Math.round(recompute.afterLoadMb);
 	figures[`fused_vs_plain_recompute_${size}`] = Math.round((stepOf(recompute) / stepOf(plain)) * 100) / 100;
 	figures[`fused_vs_plain_stored_${size}`] = Math.round((stepOf(stored) / stepOf(plain)) * 100) / 100;
@@ -62,8 +66,9 @@ figures.weights_mb = figures[`weights_mb_${largest}`];
 figures.fused_vs_plain_recompute = figures[`fused_vs_plain_recompute_${largest}`];
 figures.fused_vs_plain_stored = figures[`fused_vs_plain_stored_${largest}`];
 for (const frames of flags['chunk-frames'].split(',').map(Number)) {
-	const m = measure({size: Number(flags['chunk-size']), mode: 'recompute', frames, chunk: 8});
+	const m = measure({size: Number(flags['chunk-size']), mode: 'recompute', frames, chunk: 8, steps: flags['chunk-steps']});
 	figures[`rss_mb_frames_${frames}`] = Math.round(m.peakMb);
+	figures[`beyond_weights_mb_frames_${frames}`] = Math.round(m.stepsPeakMb - m.afterLoadMb);
 }
 const rss = flags['chunk-frames'].split(',').map((f) => figures[`rss_mb_frames_${f}`]);
 figures.rss_chunk_spread = Math.round((Math.max(...rss) / Math.min(...rss) - 1) * 1000) / 1000;

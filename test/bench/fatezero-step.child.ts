@@ -2,6 +2,7 @@
  * One FateZero measurement in its own process (peak RSS is per process): load the engine, invert
  * and edit a clip for a few steps, print one JSON line. Spawned by fatezero-memory.bench.ts.
  */
+import {readFileSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import {parseArgs} from 'node:util';
 import {loadFateZero} from '../../plugin/fatezero/load-fatezero.js';
@@ -26,8 +27,22 @@ const frames = Number(values.frames);
 const steps = Number(values.steps);
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 const peakMb = () => process.resourceUsage().maxRSS / 1024;
+// Linux: the high-water mark since the last reset (clear_refs 5), so the steps' peak is measured
+// apart from session creation's.
+const statusKb = (field: string) => Number(/\s(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(field))!)![1]);
+const resetPeak = () => writeFileSync('/proc/self/clear_refs', '5');
+const stepsPeakMb = () => statusKb('VmHWM:') / 1024;
 const pixels = seededNormal(7, 'frames', frames * 3 * size * size).map((v) => Math.tanh(v * 0.5));
 const stepTimes: number[] = [];
+// the high-water mark of each step (reset after each): where in the run the peak happens
+const stepPeaks: {stage: string; step: number; peakMb: number}[] = [];
+let overallStepsPeak = 0;
+const recordStepPeak = (stage: string, step: number) => {
+	const peak = stepsPeakMb();
+	overallStepsPeak = Math.max(overallStepsPeak, peak);
+	stepPeaks.push({stage, step, peakMb: Math.round(peak)});
+	resetPeak();
+};
 let last = 0;
 const onStep = () => {
 	const now = performance.now();
@@ -39,6 +54,7 @@ if (values.mode === 'plain') {
 	// a plain classifier-free-guidance step: the per-frame SD UNet, batch [uncond F | cond F]
 	const sd = await loadStableDiffusion({modelDir: values.model!, cacheDir: values.cache!, referenceFramesMinChannels: 640});
 	const afterLoad = rssMb();
+	resetPeak();
 	const latent = size / 8;
 	const dim = sd.model.unet.config.crossAttentionDim;
 	const text = new Float32Array(77 * dim);
@@ -53,13 +69,17 @@ if (values.mode === 'plain') {
 		guidance: 7.5,
 		referenceFrames: [Array.from({length: frames}, () => Math.floor((frames - 1) / 2))],
 		steps,
-		onProgress: onStep,
+		onProgress: ({step}) => {
+			recordStepPeak('plain', step);
+			onStep();
+		},
 	});
 	await sd.dispose();
-	console.log(JSON.stringify({mode: 'plain', size, frames, afterLoadMb: afterLoad, peakMb: peakMb(), stepMs: stepTimes}));
+	console.log(JSON.stringify({mode: 'plain', size, frames, afterLoadMb: afterLoad, peakMb: peakMb(), stepsPeakMb: Math.max(overallStepsPeak, stepsPeakMb()), stepPeaks, stepMs: stepTimes}));
 } else {
 	const engine = await loadFateZero({modelDir: values.model!, cacheDir: values.cache!, sizeInPixels: size, attentionSource: values.mode as 'recompute' | 'stored'});
 	const afterLoad = rssMb();
+	resetPeak();
 	let phase = '';
 	const result = await runFateZero({
 		engine,
@@ -72,7 +92,8 @@ if (values.mode === 'plain') {
 		chunkSizeInFrames: values.chunk ? Number(values.chunk) : null,
 		memoryBudgetInMegabytes: (os.totalmem() * 0.8) / 2 ** 20,
 		decode: false,
-		onProgress: ({stage}) => {
+		onProgress: ({stage, step}) => {
+			recordStepPeak(stage, step);
 			if (stage !== phase) {
 				phase = stage;
 				last = 0;
@@ -82,5 +103,5 @@ if (values.mode === 'plain') {
 		},
 	});
 	await engine.dispose();
-	console.log(JSON.stringify({mode: values.mode, size, frames, chunk: result.chunkSizeInFrames, afterLoadMb: afterLoad, peakMb: peakMb(), stepMs: stepTimes, timingsMs: result.timingsMs}));
+	console.log(JSON.stringify({mode: values.mode, size, frames, chunk: result.chunkSizeInFrames, afterLoadMb: afterLoad, peakMb: peakMb(), stepsPeakMb: Math.max(overallStepsPeak, stepsPeakMb()), stepPeaks, stepMs: stepTimes, timingsMs: result.timingsMs}));
 }

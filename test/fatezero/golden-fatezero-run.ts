@@ -7,7 +7,7 @@ import {DdimScheduler} from '../../plugin/diffusion/ddim-scheduler.js';
 import {encodePrompts} from '../../plugin/diffusion/encode-prompts.js';
 import {referenceFrameTable, type ReferenceFrameSpec} from '../../plugin/fatezero/reference-frames.js';
 import {planFusion, type FusionPlan} from '../../plugin/fatezero/fusion-plan.js';
-import {createFusionHook} from '../../plugin/fatezero/fusion-graph-hook.js';
+import {createFusionHook, type FusionHookOptions} from '../../plugin/fatezero/fusion-graph-hook.js';
 import type {FusionMode} from '../../plugin/fatezero/fusion-io.js';
 import type {ClipTokenizer} from '../../plugin/diffusion/clip-tokenizer.js';
 import {goldenDir} from '../helpers/golden.js';
@@ -40,15 +40,15 @@ export type GoldenEngine = {
 };
 
 /** The tiny golden model with the FateZero UNet of one golden run, in one mode. */
-export const openGoldenEngine = async (run: GoldenRunName, mode: FusionMode, cacheDir: string): Promise<GoldenEngine> => {
+export const openGoldenEngine = async (run: GoldenRunName, mode: FusionMode, cacheDir: string, hookOptions: FusionHookOptions = {}): Promise<GoldenEngine> => {
 	const settings = GOLDEN_RUNS[run];
 	const model = readModelFolder(path.join(goldenDir, 'tiny-sd'));
 	validateModelWeights(model);
 	const plan = planFusion(model.unet.config, 16, 16, settings.threshold);
 	const unetSpec = compileUnetGraph(model, cacheDir, {
 		referenceFramesMinChannels: settings.minChannels,
-		attentionHook: createFusionHook(plan, mode),
-		hookKey: JSON.stringify({fusion: mode, latent: [16, 16], threshold: settings.threshold}),
+		attentionHook: createFusionHook(plan, mode, hookOptions),
+		hookKey: JSON.stringify({fusion: mode, latent: [16, 16], threshold: settings.threshold, hookOptions}),
 	});
 	const specs = compileModelGraphs(model, cacheDir, {unet: {referenceFramesMinChannels: settings.minChannels}});
 	const [unet, textEncoder] = await Promise.all([createOrtSession(unetSpec), createOrtSession(specs.textEncoder)]);

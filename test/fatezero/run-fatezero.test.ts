@@ -67,10 +67,10 @@ describe('runFateZero on the generated tiny model', () => {
 
 	it('chooses the chunk size from the memory budget and refuses a budget nothing fits', async () => {
 		const pixels = frames(8);
-		const small = await runFateZero({engine, pixels, frameCount: 8, sourcePrompt: source, edits: [{prompt: 'a red jeep driving down a curvy road'}], steps: 2, memoryBudgetInMegabytes: 8, decode: false});
+		const small = await runFateZero({engine, pixels, frameCount: 8, sourcePrompt: source, edits: [{prompt: 'a red jeep driving down a curvy road'}], steps: 2, memoryBudgetInMegabytes: 3, decode: false});
 		expect(small.chunkSizeInFrames).toBeLessThan(8);
 		await expect(runFateZero({engine, pixels, frameCount: 8, sourcePrompt: source, edits: [{prompt: 'x'}], steps: 2, memoryBudgetInMegabytes: 0.01})).rejects.toThrow(/memoryBudgetInMegabytes is 0/);
-		await expect(runFateZero({engine, pixels, frameCount: 8, sourcePrompt: source, edits: [{prompt: 'x'}], steps: 2, memoryBudgetInMegabytes: 8, chunkSizeInFrames: 8})).rejects.toThrow(/chunkSizeInFrames 8 needs about \d+ MB .* Lower the chunk size/);
+		await expect(runFateZero({engine, pixels, frameCount: 8, sourcePrompt: source, edits: [{prompt: 'x'}], steps: 2, memoryBudgetInMegabytes: 3, chunkSizeInFrames: 8})).rejects.toThrow(/chunkSizeInFrames 8 needs about \d+ MB .* Lower the chunk size/);
 	});
 
 	it('rejects bad inputs with clear errors and stops on abort', async () => {
