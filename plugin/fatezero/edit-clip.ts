@@ -107,11 +107,13 @@ export const editClip = async (input: EditClipInput): Promise<Float32Array[]> =>
 				{fetches: blending ? [UNET_IO.noisePred, FUSION_IO.targetMaskMaps] : [UNET_IO.noisePred], signal: input.signal},
 			);
 			const eps = out[UNET_IO.noisePred].data as Float32Array;
+			// the graph may let the source group go before its last blocks: count groups from the end
+			const firstOutputGroup = out[UNET_IO.noisePred].dims[0] / f - 2 * count;
 			const mapSize = f * plan.maskHeight * plan.maskWidth * 77;
 			// 2. guidance and the DDIM step per target, kept for the chunk's own frames
 			for (let target = 0; target < count; target++) {
-				const uncond = eps.subarray((sourceGroups + target) * clipSize, (sourceGroups + target + 1) * clipSize);
-				const cond = eps.subarray((sourceGroups + count + target) * clipSize, (sourceGroups + count + target + 1) * clipSize);
+				const uncond = eps.subarray((firstOutputGroup + target) * clipSize, (firstOutputGroup + target + 1) * clipSize);
+				const cond = eps.subarray((firstOutputGroup + count + target) * clipSize, (firstOutputGroup + count + target + 1) * clipSize);
 				const guided = new Float32Array(clipSize);
 				for (let j = 0; j < clipSize; j++) guided[j] = Math.fround(uncond[j] + Math.fround(guidance * Math.fround(cond[j] - uncond[j])));
 				let stepped = scheduler.step(guided, t, targetLatents[target]);

@@ -61,6 +61,11 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 	let sourceMaskSum: string | null = null; // [F, Qm, 77] summed over layers and heads
 	let targetMaskSum: string | null = null; // [T, F, Qm, 77]
 	const declared = new Map<string, string>();
+	// Recompute mode: the source element (group 0) only feeds the fused and mask layers, so it
+	// leaves the batch before the first up block after the last of them (at 512² that skips the
+	// 64² up block, about a quarter of a UNet call, for the source element).
+	const upBlockOf = (layerPath: string) => Number(/^up_blocks\.(\d+)\./.exec(layerPath)?.[1] ?? -1);
+	const lastUpBlockReadingSource = Math.max(-1, ...[...plan.fused, ...plan.maskLayers].map((layer) => upBlockOf(layer.path)));
 
 	// float32 at the boundary like every graph input; cast once into the compute type
 	const input = (ctx: LayerContext, name: string, dims: (number | string)[]) => {
@@ -176,6 +181,13 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 			});
 			const targetOutput = targetOutputs.length === 1 ? targetOutputs[0] : b.op('Concat', targetOutputs, {axis: 2}); // [T·F, Q, C]
 			return b.op('Concat', [untouched, targetOutput], {axis: 0});
+		},
+		leadingRowsToDrop(ctx, {index}) {
+			if (mode !== 'recompute' || index !== lastUpBlockReadingSource + 1) return null;
+			// F rows when the batch has targets (editing); none for inversion's source-only batch
+			const {b} = ctx;
+			const targets = b.op('Shape', [input(ctx, FUSION_IO.selfWindow, ['targets'])]);
+			return b.op('Mul', [b.op('Min', [targets, b.constInt64([1])]), framesPerClip(ctx)]);
 		},
 		finish(ctx) {
 			const {b} = ctx;

@@ -30,6 +30,13 @@ export type AttentionSite = {
 export type AttentionHook = {
 	/** Returns the attention output [N, Sq, C] (before to_out), or null for the default path. */
 	attend(ctx: LayerContext, site: AttentionSite): string | null;
+	/**
+	 * Called before each up block (`index` in up_blocks): may return an int64 [1] count of leading
+	 * batch rows that no later layer needs (FateZero's source element once its last fused layer
+	 * has run). The UNet then drops those rows from everything it carries, so the remaining blocks
+	 * run on a smaller batch and `noise_pred` has that many rows fewer. Rows must make whole clips.
+	 */
+	leadingRowsToDrop?(ctx: LayerContext, upBlock: {index: number}): string | null;
 	/** Called once after the UNet is built, e.g. to declare outputs gathered across layers. */
 	finish?(ctx: LayerContext): void;
 };

@@ -40,7 +40,8 @@ export const timestepFrequencies = (dim: number, freqShift: number): Float32Arra
  * - `encoder_hidden_states` [N, 77, D];
  * - `reference_frames` int64 [R, F]: F is the frame count per clip (ResNet norms pool over
  *   it); row r gives, for each frame, the frame whose keys/values the r-th reference uses.
- * Output `noise_pred` [N, 4, h, w].
+ * Output `noise_pred` [N − D, 4, h, w], where D is the leading rows the attention hook lets go
+ * (see AttentionHook.leadingRowsToDrop; 0 without a hook).
  */
 export const buildUnetGraph = (ctx: LayerContext, config: UnetConfig, options: UnetGraphOptions): void => {
 	const {b} = ctx;
@@ -110,6 +111,18 @@ export const buildUnetGraph = (ctx: LayerContext, config: UnetConfig, options: U
 	const reversedChannels = [...config.blockOutChannels].reverse();
 	const reversedHeads = [...config.attentionHeads].reverse();
 	config.upBlockTypes.forEach((type, i) => {
+		const drop = s.attentionHook?.leadingRowsToDrop?.(s, {index: i}) ?? null;
+		if (drop !== null) {
+			const end = b.constInt64([2 ** 31 - 1]);
+			const zero = b.constInt64([0]);
+			const fromRow = (x: string, start: string) => b.op('Slice', [x, start, end, zero]);
+			h = fromRow(h, drop);
+			for (const skip of skips) skip.value = fromRow(skip.value, drop);
+			s.encoderHiddenStates = fromRow(s.encoderHiddenStates, drop);
+			// the time embedding has 1 row (shared) or one per batch row: drop rows only in the latter case
+			const timeRows = b.op('Gather', [b.op('Shape', [s.timeEmbedding]), b.constInt64([0])], {axis: 0});
+			s.timeEmbedding = fromRow(s.timeEmbedding, b.op('Min', [drop, b.op('Sub', [timeRows, b.constInt64([1])])]));
+		}
 		const outChannels = reversedChannels[i];
 		for (let j = 0; j <= config.layersPerBlock; j++) {
 			const skip = skips.pop()!;

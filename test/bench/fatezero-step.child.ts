@@ -26,19 +26,19 @@ const size = Number(values.size);
 const frames = Number(values.frames);
 const steps = Number(values.steps);
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
-const peakMb = () => process.resourceUsage().maxRSS / 1024;
 // Linux: the high-water mark since the last reset (clear_refs 5), so the steps' peak is measured
 // apart from session creation's.
 const statusKb = (field: string) => Number(/\s(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(field))!)![1]);
 const resetPeak = () => writeFileSync('/proc/self/clear_refs', '5');
-const stepsPeakMb = () => statusKb('VmHWM:') / 1024;
+const highWaterMb = () => statusKb('VmHWM:') / 1024;
 const pixels = seededNormal(7, 'frames', frames * 3 * size * size).map((v) => Math.tanh(v * 0.5));
 const stepTimes: number[] = [];
 // the high-water mark of each step (reset after each): where in the run the peak happens
 const stepPeaks: {stage: string; step: number; peakMb: number}[] = [];
 let overallStepsPeak = 0;
+let loadPeak = 0; // session creation's high-water mark, read before the first reset
 const recordStepPeak = (stage: string, step: number) => {
-	const peak = stepsPeakMb();
+	const peak = highWaterMb();
 	overallStepsPeak = Math.max(overallStepsPeak, peak);
 	stepPeaks.push({stage, step, peakMb: Math.round(peak)});
 	resetPeak();
@@ -54,6 +54,7 @@ if (values.mode === 'plain') {
 	// a plain classifier-free-guidance step: the per-frame SD UNet, batch [uncond F | cond F]
 	const sd = await loadStableDiffusion({modelDir: values.model!, cacheDir: values.cache!, referenceFramesMinChannels: 640});
 	const afterLoad = rssMb();
+	loadPeak = highWaterMb();
 	resetPeak();
 	const latent = size / 8;
 	const dim = sd.model.unet.config.crossAttentionDim;
@@ -75,10 +76,11 @@ if (values.mode === 'plain') {
 		},
 	});
 	await sd.dispose();
-	console.log(JSON.stringify({mode: 'plain', size, frames, afterLoadMb: afterLoad, peakMb: peakMb(), stepsPeakMb: Math.max(overallStepsPeak, stepsPeakMb()), stepPeaks, stepMs: stepTimes}));
+	console.log(JSON.stringify({mode: 'plain', size, frames, afterLoadMb: afterLoad, peakMb: Math.max(loadPeak, overallStepsPeak, highWaterMb()), stepsPeakMb: Math.max(overallStepsPeak, highWaterMb()), stepPeaks, stepMs: stepTimes}));
 } else {
 	const engine = await loadFateZero({modelDir: values.model!, cacheDir: values.cache!, sizeInPixels: size, attentionSource: values.mode as 'recompute' | 'stored'});
 	const afterLoad = rssMb();
+	loadPeak = highWaterMb();
 	resetPeak();
 	let phase = '';
 	const result = await runFateZero({
@@ -103,5 +105,5 @@ if (values.mode === 'plain') {
 		},
 	});
 	await engine.dispose();
-	console.log(JSON.stringify({mode: values.mode, size, frames, chunk: result.chunkSizeInFrames, afterLoadMb: afterLoad, peakMb: peakMb(), stepsPeakMb: Math.max(overallStepsPeak, stepsPeakMb()), stepPeaks, stepMs: stepTimes, timingsMs: result.timingsMs}));
+	console.log(JSON.stringify({mode: values.mode, size, frames, chunk: result.chunkSizeInFrames, afterLoadMb: afterLoad, peakMb: Math.max(loadPeak, overallStepsPeak, highWaterMb()), stepsPeakMb: Math.max(overallStepsPeak, highWaterMb()), stepPeaks, stepMs: stepTimes, timingsMs: result.timingsMs}));
 }
