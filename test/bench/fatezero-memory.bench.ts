@@ -35,7 +35,7 @@ console.log(`SD-1.5-architecture random model: ${generated.alreadyExisted ? 'reu
 const cache = mkdtempSync(path.join(os.tmpdir(), 'fatezero-bench-cache-'));
 
 /** afterLoadMb: RSS with every model loaded (the weights); stepsPeakMb: the high-water mark from then on; peakMb: the whole process's, session creation included. */
-type Measure = {mode: string; size: number; frames: number; chunk?: number; afterLoadMb: number; peakMb: number; stepsPeakMb: number; stepMs: number[]};
+type Measure = {mode: string; size: number; frames: number; chunk?: number; afterLoadMb: number; peakMb: number; stepsPeakMb: number; storedMbPerStep?: number; stepMs: number[]};
 const measure = (args: Record<string, string | number>): Measure => {
 	const argv = Object.entries({steps: flags.steps, ...args}).flatMap(([k, v]) => [`--${k}`, String(v)]);
 	const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'fatezero-step.child.ts'), '--model', modelDir, '--cache', cache, ...argv], {encoding: 'utf8', maxBuffer: 1 << 24});
@@ -56,6 +56,9 @@ for (const size of flags.sizes.split(',').map(Number)) {
 	figures[`beyond_weights_mb_recompute_${size}`] = Math.round(recompute.stepsPeakMb - recompute.afterLoadMb);
 	figures[`beyond_weights_mb_stored_${size}`] = Math.round(stored.stepsPeakMb - stored.afterLoadMb);
 	figures[`beyond_weights_mb_plain_${size}`] = Math.round(plain.stepsPeakMb - plain.afterLoadMb);
+	// stored mode keeps each inversion step's queries/keys until editing ends: extrapolate to 50 steps
+	figures[`stored_mb_per_step_${size}`] = Math.round(stored.storedMbPerStep ?? 0);
+	figures[`peak_rss_mb_stored_${size}_50_steps`] = Math.round(stored.peakMb + (50 - Number(flags.steps)) * (stored.storedMbPerStep ?? 0));
 	figures[`weights_mb_${size}`] = Math.round(recompute.afterLoadMb);
 	figures[`fused_vs_plain_recompute_${size}`] = Math.round((stepOf(recompute) / stepOf(plain)) * 100) / 100;
 	figures[`fused_vs_plain_stored_${size}`] = Math.round((stepOf(stored) / stepOf(plain)) * 100) / 100;
