@@ -48,7 +48,8 @@ const headSlices = (ctx: LayerContext, heads: number, channels: number, queryTok
  * attention hook. Fused layers (Q ≤ threshold) compute explicit probabilities; every other layer
  * keeps the memory-light fused kernel. The edited probabilities of the conditional branch are:
  *   cross: P' = α ⊙ [((P_src · Mapper) ⊙ a + P ⊙ (1 − a)) ⊙ eq] + (1 − α) ⊙ P
- *   self:  P' = P + w · (1 − M) ⊙ (P_src − P)        (M over query pixels; w = 1 inside the window)
+ *   self:  P' = P + w · (1 − M) ⊙ (P_src − P)        (M over query pixels; w = 1 inside the window;
+ *          applied as P'V = PV + w(1 − M) ⊙ (P_src V − PV), so the targets' self maps are never built)
  * which is the official Replace / Refine / Reweight and blended self-attention replacement with
  * α, a, w ∈ {0, 1}. P_src comes from the source element of the same batch (recompute mode) or is
  * recomputed from the stored source queries/keys (stored mode).
@@ -103,16 +104,6 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 		return b.op('Add', [b.op('Mul', [edited, window]), b.op('Mul', [target, b.op('Sub', [one, window])])]);
 	};
 
-	const editSelf = (ctx: LayerContext, source: string, target: string, height: number, width: number) => {
-		const {b} = ctx;
-		// M [T, F, Q] -> [T, F, 1, Q, 1]: one value per query pixel, broadcast over heads and keys
-		const mask = b.op('Unsqueeze', [input(ctx, FUSION_IO.blendMask(height, width), ['targets', 'frames', height * width]), b.constInt64([2, 4])]);
-		// w [T] -> [T, 1, 1, 1, 1]
-		const window = b.op('Unsqueeze', [input(ctx, FUSION_IO.selfWindow, ['targets']), b.constInt64([1, 2, 3, 4])]);
-		const keepSource = b.op('Mul', [b.op('Sub', [scalar(ctx, 1), mask]), window]);
-		return b.op('Add', [target, b.op('Mul', [keepSource, b.op('Sub', [source, target])])]);
-	};
-
 	/** Source probabilities in stored mode, from the inversion's queries and keys, for the heads of `slice`. */
 	const storedSource = (ctx: LayerContext, site: AttentionSite, slice: HeadSlice) => {
 		const q = input(ctx, FUSION_IO.storedQuery(site.path), ['frames', `q_tokens:${site.path}`, site.channels]);
@@ -151,12 +142,42 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 				b.output(FUSION_IO.recordedQuery(site.path), toFloat32(ctx, rows(site.query, zero, frames)), 'float32');
 				if (site.kind === 'self') b.output(FUSION_IO.recordedKey(site.path), toFloat32(ctx, rows(site.key, zero, frames)), 'float32');
 			}
-			// the rows before the targets: their own attention through the memory-light kernel
-			const untouched = fusedAttention(ctx, rows(site.query, zero, firstTargetRow), rows(site.key, zero, firstTargetRow), rows(site.value, zero, firstTargetRow), heads);
-
 			// The explicit maps are built a few heads at a time (every step below is per head), so
 			// only one slice's [F, h, Q, K] maps are alive at once.
 			const slices = headSlices(ctx, heads, channels, queryTokens, maxMapElements);
+			if (layer && site.kind === 'self') {
+				// Blended self-attention replacement (spec §2.2) without the targets' maps: the edit
+				// P' = P + keep ⊙ (P_src − P) is linear in P, with keep = w · (1 − M) one value per
+				// query pixel, so P'V = PV + keep ⊙ (P_src V − PV). PV comes from the memory-light
+				// kernel (one call over every row), only the source's maps are explicit.
+				const own = fusedAttention(ctx, site.query, site.key, site.value, heads); // [N, Q, C]
+				const targetValues = rows(site.value, firstTargetRow, end); // [T·F, K, C]
+				const targetCount = b.op('Shape', [input(ctx, FUSION_IO.selfWindow, ['targets'])]);
+				const fromSource = slices.map((slice) => {
+					const source =
+						mode === 'recompute'
+							? attentionProbabilities(ctx, slice.of(rows(site.query, zero, frames)), slice.of(rows(site.key, zero, frames)), slice.heads, slice.channels)
+							: storedSource(ctx, site, slice); // [F, h, Q, K]
+					// [F, h, Q, K] -> [T, F, h, Q, K] -> [T·F, h, Q, K]. Sizes from the targets' own keys: at
+					// inversion T = 0 and stored mode feeds one-token placeholders, which must stay empty.
+					const tiled = b.op('Expand', [b.op('Unsqueeze', [source, zero]), b.op('Concat', [targetCount, b.constInt64([1, 1, 1, 1])], {axis: 0})]);
+					const keyCount = b.op('Gather', [b.op('Shape', [targetValues]), b.constInt64([1])], {axis: 0});
+					const flat = b.op('Reshape', [tiled, b.op('Concat', [targetRows, b.constInt64([slice.heads, queryTokens]), keyCount], {axis: 0})]);
+					return attendWithProbabilities(ctx, flat, slice.of(targetValues), slice.heads, slice.channels); // [T·F, Q, C/k]
+				});
+				const sourceOutput = fromSource.length === 1 ? fromSource[0] : b.op('Concat', fromSource, {axis: 2}); // [T·F, Q, C]
+				// keep = w · (1 − M): M [T, F, Q], w [T] -> [T, F, Q] -> [T·F, Q, 1]
+				const mask = input(ctx, FUSION_IO.blendMask(layer.height, layer.width), ['targets', 'frames', layer.height * layer.width]);
+				const window = b.op('Unsqueeze', [input(ctx, FUSION_IO.selfWindow, ['targets']), b.constInt64([1, 2])]);
+				const keep = b.op('Reshape', [b.op('Mul', [b.op('Sub', [scalar(ctx, 1), mask]), window]), b.constInt64([-1, queryTokens, 1])]);
+				const ownTargets = rows(own, firstTargetRow, end);
+				const blended = b.op('Add', [ownTargets, b.op('Mul', [keep, b.op('Sub', [sourceOutput, ownTargets])])]);
+				return b.op('Concat', [rows(own, zero, firstTargetRow), blended], {axis: 0});
+			}
+			// the rows before the targets: their own attention through the memory-light kernel
+			const untouched = fusedAttention(ctx, rows(site.query, zero, firstTargetRow), rows(site.key, zero, firstTargetRow), rows(site.value, zero, firstTargetRow), heads);
+
+			// cross-attention (fused or mask layers): the targets' maps are edited or read
 			const targetOutputs = slices.map((slice) => {
 				// 1. group 0 (the source clip): its maps feed the blend masks and, in recompute mode, the fusion
 				let sourceProbabilities: string | null = null; // [F, h, Q, K]
@@ -173,7 +194,7 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 				let edited = targets;
 				if (layer) {
 					const source = b.op('Unsqueeze', [mode === 'recompute' ? sourceProbabilities! : storedSource(ctx, site, slice), zero]); // [1, F, h, Q, K]
-					edited = site.kind === 'cross' ? editCross(ctx, source, targets) : editSelf(ctx, source, targets, layer.height, layer.width);
+					edited = editCross(ctx, source, targets);
 				}
 				// [T, F, h, Q, K] -> [T·F, h, Q, K]
 				const flat = b.op('Reshape', [edited, b.op('Shape', [targetProbabilities])]);
