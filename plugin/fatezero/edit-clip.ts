@@ -1,3 +1,4 @@
+import {FateZeroError} from '../errors/fatezero-error.js';
 import type {DdimScheduler} from '../diffusion/ddim-scheduler.js';
 import {throwIfAborted, type OnProgress} from '../diffusion/progress.js';
 import type {RunnableSession} from '../diffusion/runnable-session.js';
@@ -109,6 +110,12 @@ export const editClip = async (input: EditClipInput): Promise<Float32Array[]> =>
 			const eps = out[UNET_IO.noisePred].data as Float32Array;
 			// the graph may let the source group go before its last blocks: count groups from the end
 			const firstOutputGroup = out[UNET_IO.noisePred].dims[0] / f - 2 * count;
+			if (firstOutputGroup !== 0 && firstOutputGroup !== sourceGroups) {
+				throw new FateZeroError(
+					'INFERENCE_FAILED',
+					`The UNet returned ${out[UNET_IO.noisePred].dims[0]} rows for ${groups.length} groups of ${f} frames; its graph does not match this engine. Delete <cacheDir>/graphs and run again.`,
+				);
+			}
 			const mapSize = f * plan.maskHeight * plan.maskWidth * 77;
 			// 2. guidance and the DDIM step per target, kept for the chunk's own frames
 			for (let target = 0; target < count; target++) {
