@@ -137,10 +137,14 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 			const end = b.constInt64([2 ** 31 - 1]);
 			const zero = b.constInt64([0]);
 			const rows = (x: string, from: string, to: string) => b.op('Slice', [x, from, to, zero]);
+			// sliced once, shared by every head slice below
+			const sourceQuery = rows(site.query, zero, frames); // [F, Q, C]
+			const sourceKey = rows(site.key, zero, frames); // [F, K, C]
+			const targetValues = rows(site.value, firstTargetRow, end); // [T·F, K, C]
 
 			if (layer && mode === 'stored') {
-				b.output(FUSION_IO.recordedQuery(site.path), toFloat32(ctx, rows(site.query, zero, frames)), 'float32');
-				if (site.kind === 'self') b.output(FUSION_IO.recordedKey(site.path), toFloat32(ctx, rows(site.key, zero, frames)), 'float32');
+				b.output(FUSION_IO.recordedQuery(site.path), toFloat32(ctx, sourceQuery), 'float32');
+				if (site.kind === 'self') b.output(FUSION_IO.recordedKey(site.path), toFloat32(ctx, sourceKey), 'float32');
 			}
 			// The explicit maps are built a few heads at a time (every step below is per head), so
 			// only one slice's [F, h, Q, K] maps are alive at once.
@@ -151,12 +155,11 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 				// query pixel, so P'V = PV + keep ⊙ (P_src V − PV). PV comes from the memory-light
 				// kernel (one call over every row), only the source's maps are explicit.
 				const own = fusedAttention(ctx, site.query, site.key, site.value, heads); // [N, Q, C]
-				const targetValues = rows(site.value, firstTargetRow, end); // [T·F, K, C]
 				const targetCount = b.op('Shape', [input(ctx, FUSION_IO.selfWindow, ['targets'])]);
 				const fromSource = slices.map((slice) => {
 					const source =
 						mode === 'recompute'
-							? attentionProbabilities(ctx, slice.of(rows(site.query, zero, frames)), slice.of(rows(site.key, zero, frames)), slice.heads, slice.channels)
+							? attentionProbabilities(ctx, slice.of(sourceQuery), slice.of(sourceKey), slice.heads, slice.channels)
 							: storedSource(ctx, site, slice); // [F, h, Q, K]
 					// [F, h, Q, K] -> [T, F, h, Q, K] -> [T·F, h, Q, K]. Sizes from the targets' own keys: at
 					// inversion T = 0 and stored mode feeds one-token placeholders, which must stay empty.
@@ -178,17 +181,18 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 			const untouched = fusedAttention(ctx, rows(site.query, zero, firstTargetRow), rows(site.key, zero, firstTargetRow), rows(site.value, zero, firstTargetRow), heads);
 
 			// cross-attention (fused or mask layers): the targets' maps are edited or read
+			const targetQuery = rows(site.query, firstTargetRow, end); // [T·F, Q, C]
+			const targetKey = rows(site.key, firstTargetRow, end); // [T·F, K, C]
 			const targetOutputs = slices.map((slice) => {
 				// 1. group 0 (the source clip): its maps feed the blend masks and, in recompute mode, the fusion
 				let sourceProbabilities: string | null = null; // [F, h, Q, K]
 				if (isMaskLayer || (layer && mode === 'recompute')) {
-					sourceProbabilities = attentionProbabilities(ctx, slice.of(rows(site.query, zero, frames)), slice.of(rows(site.key, zero, frames)), slice.heads, slice.channels);
+					sourceProbabilities = attentionProbabilities(ctx, slice.of(sourceQuery), slice.of(sourceKey), slice.heads, slice.channels);
 				}
 				if (isMaskLayer) sourceMaskSum = accumulate(ctx, sourceMaskSum, b.op('ReduceSum', [sourceProbabilities!, b.constInt64([1])], {keepdims: 0}));
 
 				// 2. the targets: explicit maps, edited with the source's (spec §2.2)
-				const targetQuery = slice.of(rows(site.query, firstTargetRow, end));
-				const targetProbabilities = attentionProbabilities(ctx, targetQuery, slice.of(rows(site.key, firstTargetRow, end)), slice.heads, slice.channels); // [T·F, h, Q, K]
+				const targetProbabilities = attentionProbabilities(ctx, slice.of(targetQuery), slice.of(targetKey), slice.heads, slice.channels); // [T·F, h, Q, K]
 				const targets = byClip(ctx, targetProbabilities, slice.heads, queryTokens); // [T, F, h, Q, K]
 				if (isMaskLayer) targetMaskSum = accumulate(ctx, targetMaskSum, b.op('ReduceSum', [targets, b.constInt64([2])], {keepdims: 0}));
 				let edited = targets;
@@ -198,7 +202,7 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 				}
 				// [T, F, h, Q, K] -> [T·F, h, Q, K]
 				const flat = b.op('Reshape', [edited, b.op('Shape', [targetProbabilities])]);
-				return attendWithProbabilities(ctx, flat, slice.of(rows(site.value, firstTargetRow, end)), slice.heads, slice.channels); // [T·F, Q, C/k]
+				return attendWithProbabilities(ctx, flat, slice.of(targetValues), slice.heads, slice.channels); // [T·F, Q, C/k]
 			});
 			const targetOutput = targetOutputs.length === 1 ? targetOutputs[0] : b.op('Concat', targetOutputs, {axis: 2}); // [T·F, Q, C]
 			return b.op('Concat', [untouched, targetOutput], {axis: 0});
