@@ -9,7 +9,7 @@ import {loadOfficialConfig, type OfficialConfig} from '../fatezero/official-conf
 import {checkStepWindow, CONTROLLER_OPTIONS, type BlendWords, type ControllerOption, type CrossReplaceSteps, type ReweightOptions, type StepWindow} from '../fatezero/prompt-to-prompt/index.js';
 import {ATTENTION_PRESETS, type AttentionPreset, type ReferenceFrameSpec} from '../fatezero/reference-frames.js';
 import {buildFateZeroTargets, runFateZero, type FateZeroEdit, type FateZeroResult} from '../fatezero/run-fatezero.js';
-import type {StoragePrecision} from '../fatezero/stored-attention.js';
+import type {StoragePrecision} from '../fatezero/fusion-io.js';
 import {resolveCacheDir} from '../frame-cache/resolve-cache-dir.js';
 import {importSource} from '../media/import-source.js';
 import {writePngFrames} from '../media/write-png-frames.js';
@@ -566,6 +566,7 @@ export const editCommand = async (args: string[]): Promise<number> => {
 		leastScChannel,
 		fusionMaxQueryTokens,
 		attentionSource,
+		storagePrecision,
 		onProgress: progress.update,
 	});
 	const loadMs = performance.now() - loadStart;
@@ -595,7 +596,6 @@ export const editCommand = async (args: string[]): Promise<number> => {
 			attention,
 			chunkSizeInFrames,
 			memoryBudgetInMegabytes,
-			storagePrecision,
 			onProgress: progress.update,
 		});
 		progress.clear();

@@ -8,8 +8,6 @@ export type MemoryEstimateInput = {
 	/** Frames in one UNet batch (a chunk plus its extra reference frames). */
 	batchFrames: number;
 	targets: number;
-	/** Reference frames per query frame in the spatial-temporal layers (1 for 'mid', 2 for [-1, 'first']). */
-	references: number;
 	/** Channels of the UNet's first level (320 for SD-1.x); activations scale with it. */
 	baseChannels: number;
 	latentHeight: number;
@@ -22,8 +20,9 @@ export type MemoryEstimateInput = {
  * Rough peak working memory of one editing UNet call, in bytes (weights excluded). Two terms per
  * frame of the batch: the live activations of the largest level (≈ 16 tensors of C·h·w floats,
  * fitted to `npm run bench:fatezero` with the feed-forward sliced by tokens), and one head slice of
- * the largest fused layer's explicit maps, for the source and every target group, held about four
- * times over (scores, softmax, the edit's temporaries). It decides the default chunk size; the
+ * the largest fused cross-attention layer's explicit maps (77 keys; self-attention fusion builds
+ * none), for the source and every target group, held about four times over (scores, softmax, the
+ * edit's temporaries). It decides the default chunk size; the
  * benchmark measures the real figures.
  */
 export const estimateEditStepBytes = (input: MemoryEstimateInput): number => {
@@ -31,9 +30,9 @@ export const estimateEditStepBytes = (input: MemoryEstimateInput): number => {
 	const mapGroups = 1 + input.targets;
 	let sliceMap = 0;
 	for (const layer of input.plan.fused) {
-		const keys = layer.kind === 'cross' ? 77 : layer.queryTokens * input.references;
-		const heads = headsPerMapSlice(layer.heads, layer.queryTokens, input.maxAttentionMapElementsPerFrame);
-		sliceMap = Math.max(sliceMap, heads * layer.queryTokens * keys * 4);
+		if (layer.kind !== 'cross') continue; // self-attention fusion builds no explicit maps
+		const heads = headsPerMapSlice(layer.heads, layer.queryTokens, 77, input.maxAttentionMapElementsPerFrame);
+		sliceMap = Math.max(sliceMap, heads * layer.queryTokens * 77 * 4);
 	}
 	const activations = input.baseChannels * input.latentHeight * input.latentWidth * 4 * 16;
 	return input.batchFrames * (batchGroups * activations + mapGroups * 4 * sliceMap);

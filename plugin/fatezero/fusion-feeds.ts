@@ -1,7 +1,7 @@
-import {float32Tensor, type HostTensor} from '../runtime/host-tensor.js';
+import {float16Tensor, float32Tensor, type HostTensor} from '../runtime/host-tensor.js';
 import {computeBlendMask} from './blend-mask.js';
 import type {FateZeroTarget} from './fatezero-target.js';
-import {FUSION_IO, type FusionMode} from './fusion-io.js';
+import {FUSION_IO, type FusionMode, type StoragePrecision} from './fusion-io.js';
 import type {FusionPlan} from './fusion-plan.js';
 
 const TOKENS = 77;
@@ -37,6 +37,8 @@ export type FusionStepInput = {
 	sourceMaskMaps: Float32Array | null;
 	/** Stored mode: the source queries/keys of store step N-1-i, and the source prompt's states. */
 	stored: StoredAttention | null;
+	/** Stored mode: element type of the stored queries/keys inputs (for the inversion's placeholders). Default 'float16'. */
+	storagePrecision?: StoragePrecision;
 	sourceText: Float32Array;
 	textShape: [number, number, number];
 };
@@ -101,7 +103,11 @@ export const fusionFeeds = (input: FusionStepInput): Record<string, HostTensor> 
 		for (const layer of plan.fused) {
 			const names = layer.kind === 'self' ? [FUSION_IO.storedQuery(layer.path), FUSION_IO.storedKey(layer.path)] : [FUSION_IO.storedQuery(layer.path)];
 			for (const name of names) {
-				feeds[name] = input.stored?.get(name) ?? float32Tensor(new Float32Array(frames * layer.channels), [frames, 1, layer.channels]);
+				const placeholder = () =>
+					input.storagePrecision === 'float32'
+						? float32Tensor(new Float32Array(frames * layer.channels), [frames, 1, layer.channels])
+						: float16Tensor(new Uint16Array(frames * layer.channels), [frames, 1, layer.channels]);
+				feeds[name] = input.stored?.get(name) ?? placeholder();
 			}
 		}
 	}

@@ -1,37 +1,42 @@
 import type {AttentionHook, AttentionSite} from '../graph/attention-hook.js';
-import {attendWithProbabilities, attentionProbabilities, fusedAttention, linear, scalar, toComputeType, toFloat32, type LayerContext} from '../graph/common-layers.js';
+import {attendWithProbabilities, attentionProbabilities, fusedAttention, linear, scalar, toFloat32, type LayerContext} from '../graph/common-layers.js';
+import {OnnxType} from '../graph/onnx-graph-builder.js';
 import {UNET_IO} from '../graph/unet-graph.js';
-import {FUSION_IO, type FusionMode} from './fusion-io.js';
+import {FUSION_IO, type FusionMode, type StoragePrecision} from './fusion-io.js';
 import type {FusionPlan} from './fusion-plan.js';
 
 /** A group of consecutive heads: `of(x)` takes their channels of a [N, S, C] tensor. */
 type HeadSlice = {heads: number; channels: number; of: (x: string) => string};
 
 /**
- * Default bound on one slice of explicit maps, in heads × query × key tokens per frame: a 32²
- * layer's maps then go two heads at a time (at 512² × 8 frames, 270 MB per map instead of 1 GB).
+ * Default bound on one slice of explicit maps, in heads × query × key tokens per frame. Only
+ * cross-attention maps (77 keys) are explicit: at the default every SD-1.x layer up to 64² queries
+ * takes one slice; larger latents (or a smaller bound) go a few heads at a time.
  */
 export const DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME = 2 * 1024 * 1024;
 
 export type FusionHookOptions = {
 	/** Explicit maps are built a few heads at a time so that one slice stays under this bound (see above). */
 	maxAttentionMapElementsPerFrame?: number;
+	/**
+	 * Stored mode: element type of the recorded/stored queries and keys at the graph boundary
+	 * (default 'float16'). The host keeps them as they come out, so the conversion runs in ORT.
+	 */
+	storagePrecision?: StoragePrecision;
 };
 
 /**
- * Heads per slice of a fused layer's explicit maps: the fewest equal slices whose maps stay under
- * `maxElements` per frame (one head at least). Keys ≈ queries for self-attention with one
- * reference frame, 77 for cross-attention: the bound uses the larger.
+ * Heads per slice of a layer's explicit maps: the fewest equal slices whose maps stay under
+ * `maxElements` per frame (one head at least).
  */
-export const headsPerMapSlice = (heads: number, queryTokens: number, maxElements: number): number => {
-	const keyTokens = Math.max(queryTokens, 77);
+export const headsPerMapSlice = (heads: number, queryTokens: number, keyTokens: number, maxElements: number): number => {
 	let count = 1;
 	while (count < heads && (heads % count !== 0 || (heads / count) * queryTokens * keyTokens > maxElements)) count += 1;
 	return heads / count;
 };
 
-const headSlices = (ctx: LayerContext, heads: number, channels: number, queryTokens: number, maxElements: number): HeadSlice[] => {
-	const perSlice = headsPerMapSlice(heads, queryTokens, maxElements);
+const headSlices = (ctx: LayerContext, heads: number, channels: number, queryTokens: number, keyTokens: number, maxElements: number): HeadSlice[] => {
+	const perSlice = headsPerMapSlice(heads, queryTokens, keyTokens, maxElements);
 	const count = heads / perSlice;
 	if (count === 1) return [{heads, channels, of: (x) => x}];
 	const sliceChannels = channels / count;
@@ -45,8 +50,8 @@ const headSlices = (ctx: LayerContext, heads: number, channels: number, queryTok
 
 /**
  * FateZero's Inversion Attention Fusion inside the UNet graph (fatezero-spec §2.2), via the
- * attention hook. Fused layers (Q ≤ threshold) compute explicit probabilities; every other layer
- * keeps the memory-light fused kernel. The edited probabilities of the conditional branch are:
+ * attention hook. Fused cross-attention layers (Q ≤ threshold) compute explicit probabilities (77
+ * keys); self-attention and every other layer keep the memory-light fused kernel. The edited probabilities of the conditional branch are:
  *   cross: P' = α ⊙ [((P_src · Mapper) ⊙ a + P ⊙ (1 − a)) ⊙ eq] + (1 − α) ⊙ P
  *   self:  P' = P + w · (1 − M) ⊙ (P_src − P)        (M over query pixels; w = 1 inside the window;
  *          applied as P'V = PV + w(1 − M) ⊙ (P_src V − PV), so the targets' self maps are never built)
@@ -56,6 +61,7 @@ const headSlices = (ctx: LayerContext, heads: number, channels: number, queryTok
  */
 export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: FusionHookOptions = {}): AttentionHook => {
 	const maxMapElements = options.maxAttentionMapElementsPerFrame ?? DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME;
+	const storagePrecision = options.storagePrecision ?? 'float16';
 	const fused = new Map(plan.fused.map((layer) => [layer.path, layer]));
 	const maskPaths = new Set(plan.maskLayers.map((layer) => layer.path));
 	const maskHeads = plan.maskLayers.reduce((sum, layer) => sum + layer.heads, 0);
@@ -68,14 +74,16 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 	const upBlockOf = (layerPath: string) => Number(/^up_blocks\.(\d+)\./.exec(layerPath)?.[1] ?? -1);
 	const lastUpBlockReadingSource = Math.max(-1, ...[...plan.fused, ...plan.maskLayers].map((layer) => upBlockOf(layer.path)));
 
-	// float32 at the boundary like every graph input; cast once into the compute type
-	const input = (ctx: LayerContext, name: string, dims: (number | string)[]) => {
+	// float32 at the boundary like every graph input (stored queries/keys: their storage type);
+	// cast once into the compute type
+	const input = (ctx: LayerContext, name: string, dims: (number | string)[], type: StoragePrecision = 'float32') => {
 		if (!declared.has(name)) {
-			ctx.b.input(name, 'float32', dims);
-			declared.set(name, toComputeType(ctx, name));
+			ctx.b.input(name, type, dims);
+			declared.set(name, type === ctx.computeType ? name : ctx.b.op('Cast', [name], {to: OnnxType[ctx.computeType]}));
 		}
 		return declared.get(name)!;
 	};
+	const toStorageType = (ctx: LayerContext, x: string) => (storagePrecision === ctx.computeType ? x : ctx.b.op('Cast', [x], {to: OnnxType[storagePrecision]}));
 	const framesPerClip = (ctx: LayerContext) =>
 		ctx.b.op('Gather', [ctx.b.op('Shape', [UNET_IO.referenceFrames]), ctx.b.constInt64([1])], {axis: 0});
 	// [N, H, Q, K] -> [groups, F, H, Q, K]
@@ -104,19 +112,19 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 		return b.op('Add', [b.op('Mul', [edited, window]), b.op('Mul', [target, b.op('Sub', [one, window])])]);
 	};
 
-	/** Source probabilities in stored mode, from the inversion's queries and keys, for the heads of `slice`. */
-	const storedSource = (ctx: LayerContext, site: AttentionSite, slice: HeadSlice) => {
-		const q = input(ctx, FUSION_IO.storedQuery(site.path), ['frames', `q_tokens:${site.path}`, site.channels]);
-		let k: string;
-		if (site.kind === 'cross') {
-			// text keys of the source prompt, the same for every frame: [1, 77, C] broadcast in the product
-			const text = input(ctx, FUSION_IO.sourceText, [1, 77, 'text_dim']);
-			k = linear(ctx, `${site.path}.to_k`, text, plan.crossAttentionDim, site.channels, false);
-			k = ctx.b.op('Expand', [k, ctx.b.op('Concat', [framesPerClip(ctx), ctx.b.constInt64([77, site.channels])], {axis: 0})]);
-		} else {
-			k = input(ctx, FUSION_IO.storedKey(site.path), ['frames', `k_tokens:${site.path}`, site.channels]);
-		}
-		return attentionProbabilities(ctx, slice.of(q), slice.of(k), slice.heads, slice.channels); // [F, h, Q, K]
+	/** Stored mode: the inversion's queries (and, for self-attention, keys) of this layer. // [F, S, C] */
+	const storedQuery = (ctx: LayerContext, site: AttentionSite) =>
+		input(ctx, FUSION_IO.storedQuery(site.path), ['frames', `q_tokens:${site.path}`, site.channels], storagePrecision);
+	const storedKey = (ctx: LayerContext, site: AttentionSite) =>
+		input(ctx, FUSION_IO.storedKey(site.path), ['frames', `k_tokens:${site.path}`, site.channels], storagePrecision);
+
+	/** Source probabilities of a cross-attention layer in stored mode, from the stored queries and the source prompt's keys. */
+	const storedCrossSource = (ctx: LayerContext, site: AttentionSite, slice: HeadSlice) => {
+		// text keys of the source prompt, the same for every frame: [1, 77, C] -> [F, 77, C]
+		const text = input(ctx, FUSION_IO.sourceText, [1, 77, 'text_dim']);
+		let k = linear(ctx, `${site.path}.to_k`, text, plan.crossAttentionDim, site.channels, false);
+		k = ctx.b.op('Expand', [k, ctx.b.op('Concat', [framesPerClip(ctx), ctx.b.constInt64([77, site.channels])], {axis: 0})]);
+		return attentionProbabilities(ctx, slice.of(storedQuery(ctx, site)), slice.of(k), slice.heads, slice.channels); // [F, h, Q, 77]
 	};
 
 	return {
@@ -128,9 +136,8 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 			const {heads, channels} = site;
 			const queryTokens = (layer ?? plan.maskLayers.find((l) => l.path === site.path)!).queryTokens;
 			// Row ranges of the batch [N, S, C]: group 0 is rows [0, F); the targets are the last T
-			// groups, rows [N − T·F, N); everything before them keeps its own attention. Only the
-			// groups whose maps are read or edited get materialised probabilities: at 512² a fused
-			// 32² layer's [24 frames, 8, 1024, 1024] map is 800 MB, a third of it per group.
+			// groups, rows [N − T·F, N); everything before them keeps its own attention. Only
+			// cross-attention maps of the groups that are read or edited are ever materialised.
 			const frames = framesPerClip(ctx);
 			const targetRows = b.op('Mul', [b.op('Shape', [input(ctx, FUSION_IO.selfWindow, ['targets'])]), frames]);
 			const firstTargetRow = b.op('Sub', [b.op('Gather', [b.op('Shape', [site.query]), b.constInt64([0])], {axis: 0}), targetRows]);
@@ -143,32 +150,27 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 			const targetValues = rows(site.value, firstTargetRow, end); // [T·F, K, C]
 
 			if (layer && mode === 'stored') {
-				b.output(FUSION_IO.recordedQuery(site.path), toFloat32(ctx, sourceQuery), 'float32');
-				if (site.kind === 'self') b.output(FUSION_IO.recordedKey(site.path), toFloat32(ctx, sourceKey), 'float32');
+				b.output(FUSION_IO.recordedQuery(site.path), toStorageType(ctx, sourceQuery), storagePrecision);
+				if (site.kind === 'self') b.output(FUSION_IO.recordedKey(site.path), toStorageType(ctx, sourceKey), storagePrecision);
 			}
-			// The explicit maps are built a few heads at a time (every step below is per head), so
-			// only one slice's [F, h, Q, K] maps are alive at once.
-			const slices = headSlices(ctx, heads, channels, queryTokens, maxMapElements);
 			if (layer && site.kind === 'self') {
-				// Blended self-attention replacement (spec §2.2) without the targets' maps: the edit
+				// Blended self-attention replacement (spec §2.2) without any explicit map: the edit
 				// P' = P + keep ⊙ (P_src − P) is linear in P, with keep = w · (1 − M) one value per
-				// query pixel, so P'V = PV + keep ⊙ (P_src V − PV). PV comes from the memory-light
-				// kernel (one call over every row), only the source's maps are explicit.
+				// query pixel, so P'V = PV + keep ⊙ (P_src V − PV). Both products are the
+				// memory-light kernel: PV over every row, and P_src V = softmax(Q_src K_srcᵀ) V_tgt with
+				// the source's queries and keys repeated for each target and the target's values.
 				const own = fusedAttention(ctx, site.query, site.key, site.value, heads); // [N, Q, C]
 				const targetCount = b.op('Shape', [input(ctx, FUSION_IO.selfWindow, ['targets'])]);
-				const fromSource = slices.map((slice) => {
-					const source =
-						mode === 'recompute'
-							? attentionProbabilities(ctx, slice.of(sourceQuery), slice.of(sourceKey), slice.heads, slice.channels)
-							: storedSource(ctx, site, slice); // [F, h, Q, K]
-					// [F, h, Q, K] -> [T, F, h, Q, K] -> [T·F, h, Q, K]. Sizes from the targets' own keys: at
-					// inversion T = 0 and stored mode feeds one-token placeholders, which must stay empty.
-					const tiled = b.op('Expand', [b.op('Unsqueeze', [source, zero]), b.op('Concat', [targetCount, b.constInt64([1, 1, 1, 1])], {axis: 0})]);
-					const keyCount = b.op('Gather', [b.op('Shape', [targetValues]), b.constInt64([1])], {axis: 0});
-					const flat = b.op('Reshape', [tiled, b.op('Concat', [targetRows, b.constInt64([slice.heads, queryTokens]), keyCount], {axis: 0})]);
-					return attendWithProbabilities(ctx, flat, slice.of(targetValues), slice.heads, slice.channels); // [T·F, Q, C/k]
-				});
-				const sourceOutput = fromSource.length === 1 ? fromSource[0] : b.op('Concat', fromSource, {axis: 2}); // [T·F, Q, C]
+				const perTarget = b.op('Concat', [targetCount, b.constInt64([1, 1])], {axis: 0});
+				const sourceQ = mode === 'recompute' ? sourceQuery : storedQuery(ctx, site); // [F, Q, C]
+				let sourceK = mode === 'recompute' ? sourceKey : storedKey(ctx, site); // [F, K, C]
+				// Inversion (T = 0) feeds stored mode one-token placeholders: cut the (empty) values to
+				// the keys' length so the kernel sees consistent shapes; in editing this is a no-op.
+				const keyCount = b.op('Gather', [b.op('Shape', [sourceK]), b.constInt64([1])], {axis: 0});
+				const values = mode === 'stored' ? b.op('Slice', [targetValues, zero, keyCount, b.constInt64([1])]) : targetValues; // [T·F, K, C]
+				// [F, S, C] -> [T·F, S, C], target-major like the batch's target rows
+				sourceK = b.op('Tile', [sourceK, perTarget]);
+				const sourceOutput = fusedAttention(ctx, b.op('Tile', [sourceQ, perTarget]), sourceK, values, heads); // [T·F, Q, C]
 				// keep = w · (1 − M): M [T, F, Q], w [T] -> [T, F, Q] -> [T·F, Q, 1]
 				const mask = input(ctx, FUSION_IO.blendMask(layer.height, layer.width), ['targets', 'frames', layer.height * layer.width]);
 				const window = b.op('Unsqueeze', [input(ctx, FUSION_IO.selfWindow, ['targets']), b.constInt64([1, 2])]);
@@ -177,6 +179,8 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 				const blended = b.op('Add', [ownTargets, b.op('Mul', [keep, b.op('Sub', [sourceOutput, ownTargets])])]);
 				return b.op('Concat', [rows(own, zero, firstTargetRow), blended], {axis: 0});
 			}
+			// Cross-attention maps (77 keys) are explicit, a few heads at a time (every step below is per head).
+			const slices = headSlices(ctx, heads, channels, queryTokens, 77, maxMapElements);
 			// the rows before the targets: their own attention through the memory-light kernel
 			const untouched = fusedAttention(ctx, rows(site.query, zero, firstTargetRow), rows(site.key, zero, firstTargetRow), rows(site.value, zero, firstTargetRow), heads);
 
@@ -197,7 +201,7 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 				if (isMaskLayer) targetMaskSum = accumulate(ctx, targetMaskSum, b.op('ReduceSum', [targets, b.constInt64([2])], {keepdims: 0}));
 				let edited = targets;
 				if (layer) {
-					const source = b.op('Unsqueeze', [mode === 'recompute' ? sourceProbabilities! : storedSource(ctx, site, slice), zero]); // [1, F, h, Q, K]
+					const source = b.op('Unsqueeze', [mode === 'recompute' ? sourceProbabilities! : storedCrossSource(ctx, site, slice), zero]); // [1, F, h, Q, K]
 					edited = editCross(ctx, source, targets);
 				}
 				// [T, F, h, Q, K] -> [T·F, h, Q, K]

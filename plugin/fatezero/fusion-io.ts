@@ -40,3 +40,10 @@ export const FUSION_IO = {
  * inversion, ignored while editing.
  */
 export type FusionMode = 'recompute' | 'stored';
+
+/**
+ * Element type of the stored source queries/keys (stored mode), at the graph boundary and in RAM:
+ * 'float16' halves the memory (≈132 MB per step at 256² × 8 frames); 'float32' gives exactly the
+ * recompute-mode result.
+ */
+export type StoragePrecision = 'float16' | 'float32';

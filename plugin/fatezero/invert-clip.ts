@@ -5,10 +5,10 @@ import type {RunnableSession} from '../diffusion/runnable-session.js';
 import {UNET_IO} from '../graph/unet-graph.js';
 import {float32Tensor, int64Tensor} from '../runtime/host-tensor.js';
 import {gatherFrames, scatterFrames, type ChunkBatch} from './chunk-plan.js';
-import {FUSION_IO, type FusionMode} from './fusion-io.js';
+import {FUSION_IO, type FusionMode, type StoragePrecision} from './fusion-io.js';
 import {fusionFeeds} from './fusion-feeds.js';
 import type {FusionPlan} from './fusion-plan.js';
-import {StoredAttentionSteps, type StoragePrecision} from './stored-attention.js';
+import {StoredAttentionSteps} from './stored-attention.js';
 
 export type InvertClipInput = {
 	unet: RunnableSession;
@@ -24,7 +24,7 @@ export type InvertClipInput = {
 	/** UNet batches (chunk-plan.ts); one chunk with every frame is the exact mode. */
 	chunks: ChunkBatch[];
 	steps: number;
-	/** Stored mode: precision of the kept queries/keys. Default 'float16'. */
+	/** Stored mode: the element type the UNet graph records and takes back (the engine's storagePrecision). Default 'float16'. */
 	storagePrecision?: StoragePrecision;
 	onProgress?: OnProgress;
 	signal?: AbortSignal;
@@ -67,7 +67,7 @@ export const invertClip = async (input: InvertClipInput): Promise<ClipInversion>
 	const chunks: ChunkInversion[] = input.chunks.map((batch) => ({
 		batch,
 		maskMaps: [],
-		stored: mode === 'stored' ? new StoredAttentionSteps(input.storagePrecision ?? 'float16') : null,
+		stored: mode === 'stored' ? new StoredAttentionSteps() : null,
 	}));
 	const latents = [input.latents];
 	for (let k = 0; k < steps; k++) {
@@ -78,7 +78,7 @@ export const invertClip = async (input: InvertClipInput): Promise<ClipInversion>
 			const {frames, ownCount, referenceFrames} = chunk.batch;
 			const count = frames.length;
 			// inversion has no targets: every control input is empty (T = 0)
-			const controls = fusionFeeds({plan, mode, targets: [], frames: count, step: null, sourceMaskMaps: null, stored: null, sourceText: input.sourceText, textShape: input.textShape});
+			const controls = fusionFeeds({plan, mode, targets: [], frames: count, step: null, sourceMaskMaps: null, stored: null, storagePrecision: input.storagePrecision ?? 'float16', sourceText: input.sourceText, textShape: input.textShape});
 			const batchLatents = gatherFrames(latents[k], frames, frameSize);
 			const out = await unet.run(
 				{

@@ -1,7 +1,7 @@
 import {loadStableDiffusion, type LoadStableDiffusionOptions, type StableDiffusion} from '../diffusion/load-stable-diffusion.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {createFusionHook, DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME} from './fusion-graph-hook.js';
-import type {FusionMode} from './fusion-io.js';
+import type {FusionMode, StoragePrecision} from './fusion-io.js';
 import {OFFICIAL_FUSION_MAX_QUERY_TOKENS, planFusion, type FusionPlan} from './fusion-plan.js';
 
 export type LoadFateZeroOptions = Omit<LoadStableDiffusionOptions, 'unetVariant' | 'referenceFramesMinChannels'> & {
@@ -19,6 +19,11 @@ export type LoadFateZeroOptions = Omit<LoadStableDiffusionOptions, 'unetVariant'
 	 * time). Lower trades a little speed for memory; results do not change.
 	 */
 	maxAttentionMapElementsPerFrame?: number;
+	/**
+	 * Stored mode: element type of the kept source queries/keys, in RAM and at the UNet's inputs.
+	 * 'float16' (default) halves their memory; 'float32' reproduces the recompute mode exactly.
+	 */
+	storagePrecision?: StoragePrecision;
 };
 
 export type FateZeroEngine = StableDiffusion & {
@@ -28,6 +33,7 @@ export type FateZeroEngine = StableDiffusion & {
 	latentSize: number;
 	/** The bound the fused layers' explicit maps were sliced by (see LoadFateZeroOptions). */
 	maxAttentionMapElementsPerFrame: number;
+	storagePrecision: StoragePrecision;
 };
 
 /**
@@ -48,6 +54,10 @@ export const loadFateZero = async (options: LoadFateZeroOptions): Promise<FateZe
 			`maxAttentionMapElementsPerFrame is ${maxMapElements}; give a whole number of map elements per frame (default ${DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME}), or leave it unset.`,
 		);
 	}
+	const storagePrecision = options.storagePrecision ?? 'float16';
+	if (storagePrecision !== 'float16' && storagePrecision !== 'float32') {
+		throw new FateZeroError('INVALID_OPTION', `storagePrecision is ${JSON.stringify(storagePrecision)}; use 'float16' (default) or 'float32'.`);
+	}
 	let plan: FusionPlan | null = null;
 	const latentSize = options.sizeInPixels / 8;
 	const sd = await loadStableDiffusion({
@@ -64,10 +74,10 @@ export const loadFateZero = async (options: LoadFateZeroOptions): Promise<FateZe
 			}
 			plan = planFusion(model.unet.config, latentSize, latentSize, maxQueryTokens);
 			return {
-				attentionHook: createFusionHook(plan, mode, {maxAttentionMapElementsPerFrame: maxMapElements}),
-				hookKey: JSON.stringify({fusion: mode, latent: latentSize, maxQueryTokens, maxMapElements}),
+				attentionHook: createFusionHook(plan, mode, {maxAttentionMapElementsPerFrame: maxMapElements, storagePrecision}),
+				hookKey: JSON.stringify({fusion: mode, latent: latentSize, maxQueryTokens, maxMapElements, ...(mode === 'stored' ? {storagePrecision} : {})}),
 			};
 		},
 	});
-	return {...sd, plan: plan!, attentionSource: mode, sizeInPixels: options.sizeInPixels, latentSize, maxAttentionMapElementsPerFrame: maxMapElements};
+	return {...sd, plan: plan!, attentionSource: mode, sizeInPixels: options.sizeInPixels, latentSize, maxAttentionMapElementsPerFrame: maxMapElements, storagePrecision};
 };

@@ -15,7 +15,6 @@ import type {ControllerOption} from './prompt-to-prompt/choose-controller.js';
 import type {ReweightOptions} from './prompt-to-prompt/equalizer.js';
 import type {CrossReplaceSteps, StepWindow} from './prompt-to-prompt/time-windows.js';
 import type {ReferenceFrameSpec} from './reference-frames.js';
-import type {StoragePrecision} from './stored-attention.js';
 
 /** One editing prompt and its official p2p_config knobs. */
 export type FateZeroEdit = {
@@ -55,8 +54,6 @@ export type RunFateZeroOptions = {
 	chunkSizeInFrames?: number | null;
 	/** Working memory allowed beyond the weights. Default: 60 % of RAM. */
 	memoryBudgetInMegabytes?: number;
-	/** Stored mode: precision of the kept queries/keys. Default 'float16'. */
-	storagePrecision?: StoragePrecision;
 	/** Decode the edited latents to frames. Default true. */
 	decode?: boolean;
 	onProgress?: OnProgress;
@@ -89,7 +86,6 @@ export const chooseChunkSize = (
 			mode: engine.attentionSource,
 			batchFrames: Math.min(frameCount, chunk + references),
 			targets: options.editCount,
-			references,
 			baseChannels: engine.model.unet.config.blockOutChannels[0],
 			latentHeight: engine.latentSize,
 			latentWidth: engine.latentSize,
@@ -190,7 +186,7 @@ export const runFateZero = async (options: RunFateZeroOptions): Promise<FateZero
 
 	// 3. inversion
 	const common = {unet: engine.unet, plan: engine.plan, mode: engine.attentionSource, scheduler: engine.scheduler, latentShape, textShape: [1, text.shape[1], text.shape[2]] as [number, number, number]};
-	const inversion = await invertClip({...common, latents: z0, sourceText: states[1], chunks, steps, storagePrecision: options.storagePrecision, onProgress: options.onProgress, signal: options.signal});
+	const inversion = await invertClip({...common, latents: z0, sourceText: states[1], chunks, steps, storagePrecision: engine.storagePrecision, onProgress: options.onProgress, signal: options.signal});
 	lap('invert');
 
 	// 4. editing, all prompts in one batch per chunk

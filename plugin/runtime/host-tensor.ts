@@ -4,6 +4,8 @@
  */
 export type HostTensor =
 	| {type: 'float32'; dims: number[]; data: Float32Array}
+	/** IEEE half floats as raw bits: only for bulk data that is stored, never computed on, in JS. */
+	| {type: 'float16'; dims: number[]; data: Uint16Array}
 	| {type: 'int64'; dims: number[]; data: BigInt64Array}
 	| {type: 'int32'; dims: number[]; data: Int32Array};
 
@@ -13,6 +15,14 @@ export const float32Tensor = (data: Float32Array, dims: number[]): HostTensor =>
 		throw new TypeError(`float32Tensor: ${data.length} values do not fill shape [${dims.join(', ')}] (${count})`);
 	}
 	return {type: 'float32', dims, data};
+};
+
+export const float16Tensor = (data: Uint16Array, dims: number[]): HostTensor => {
+	const count = dims.reduce((a, b) => a * b, 1);
+	if (count !== data.length) {
+		throw new TypeError(`float16Tensor: ${data.length} values do not fill shape [${dims.join(', ')}] (${count})`);
+	}
+	return {type: 'float16', dims, data};
 };
 
 export const int64Tensor = (values: ArrayLike<number | bigint>, dims: number[]): HostTensor => {

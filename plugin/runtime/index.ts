@@ -1,5 +1,5 @@
 export type {HostTensor} from './host-tensor.js';
-export {float32Tensor, int64Tensor} from './host-tensor.js';
+export {float16Tensor, float32Tensor, int64Tensor} from './host-tensor.js';
 export type {ExecutionProviderName, RuntimeOptions, SessionSpec} from './session-spec.js';
 export type {ProviderProbe} from './execution-providers.js';
 export {EXECUTION_PROVIDERS, parseExecutionProvider, probeExecutionProvider, probeExecutionProviders} from './execution-providers.js';

@@ -30,15 +30,18 @@ const fromOrt = (name: string, label: string, t: ort.Tensor): HostTensor => {
 	switch (t.type) {
 		case 'float32':
 			return {type: 'float32', dims, data: t.data as Float32Array};
+		case 'float16':
+			// raw halves (Uint16Array where the runtime has no Float16Array)
+			return {type: 'float16', dims, data: new Uint16Array((t.data as Uint16Array).buffer, (t.data as Uint16Array).byteOffset, (t.data as Uint16Array).length)};
 		case 'int64':
 			return {type: 'int64', dims, data: t.data as BigInt64Array};
 		case 'int32':
 			return {type: 'int32', dims, data: t.data as Int32Array};
 		default:
-			// fp16 graphs cast back inside the graph: the boundary stays float32 (and int) only.
+			// compute-type casts happen inside the graph: the boundary is float32, raw float16 and ints.
 			throw new FateZeroError(
 				'INFERENCE_FAILED',
-				`Output ${name} of the ${label} session is ${t.type}; graphs must return float32 (add a Cast to float before the output).`,
+				`Output ${name} of the ${label} session is ${t.type}; graphs must return float32, float16 or integers (add a Cast before the output).`,
 			);
 	}
 };
@@ -108,7 +111,7 @@ export const createOrtSession = async (spec: SessionSpec, options: RuntimeOption
 		async dispose() {
 			if (disposed) return;
 			disposed = true;
-			await session.release();
+					await session.release();
 		},
 	};
 };

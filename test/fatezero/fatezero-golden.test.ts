@@ -8,6 +8,7 @@ import {computeBlendMask} from '../../plugin/fatezero/blend-mask.js';
 import {buildPromptEdit} from '../../plugin/fatezero/prompt-to-prompt/build-prompt-edit.js';
 import type {FateZeroTarget} from '../../plugin/fatezero/fatezero-target.js';
 import type {FusionMode} from '../../plugin/fatezero/fusion-io.js';
+import type {FusionHookOptions} from '../../plugin/fatezero/fusion-graph-hook.js';
 import {GoldenFile, goldenDir, goldenSkipReason, hasGolden, maxAbsDiff} from '../helpers/golden.js';
 import {framesFirst, GOLDEN_RUNS, openGoldenEngine, SOURCE_PROMPT, type GoldenRunName} from './golden-fatezero-run.js';
 
@@ -45,17 +46,19 @@ const officialTarget = (engine: Awaited<ReturnType<typeof openGoldenEngine>>, ed
 	};
 };
 
-// `maps: 'per head'` builds the fused layers' explicit maps one head at a time (the head slicing
-// that bounds memory at 512²; the tiny model's maps are small enough to go whole by default).
+// `maps: 'per head'` builds the explicit (cross-attention) maps one head at a time (the head
+// slicing that bounds memory at large sizes; the tiny model's maps go whole by default). Stored mode
+// runs with exact float32 storage and with the default float16 storage of queries/keys.
 const cases = (Object.keys(GOLDEN_RUNS) as GoldenRunName[]).flatMap((run) =>
 	(['recompute', 'stored'] as FusionMode[]).flatMap((mode) => [
-		{run, mode, maps: 'whole', hookOptions: {}},
-		{run, mode, maps: 'per head', hookOptions: {maxAttentionMapElementsPerFrame: 1}},
+		{run, mode, maps: 'whole', storage: 'float32', hookOptions: {storagePrecision: 'float32'} as FusionHookOptions},
+		{run, mode, maps: 'per head', storage: 'float32', hookOptions: {maxAttentionMapElementsPerFrame: 1, storagePrecision: 'float32'} as FusionHookOptions},
+		...(mode === 'stored' ? [{run, mode, maps: 'whole', storage: 'float16', hookOptions: {} as FusionHookOptions}] : []),
 	]),
 );
 
 describe.skipIf(!hasGolden)(`FateZero inversion + fused editing vs the official runs${hasGolden ? '' : ` (${goldenSkipReason})`}`, () => {
-	describe.each(cases)('$run, $mode mode, maps $maps', ({run, mode, hookOptions}) => {
+	describe.each(cases)('$run, $mode mode, maps $maps, $storage storage', ({run, mode, storage, hookOptions}) => {
 		it('reproduces the inverted latents, every blend mask and the latents after every editing step', async () => {
 			const json = JSON.parse(readFileSync(path.join(goldenDir, 'e2e', run, 'run.json'), 'utf8')) as {edits: Record<string, OfficialEdit>; num_inference_steps: number};
 			const steps = json.num_inference_steps;
@@ -75,7 +78,7 @@ describe.skipIf(!hasGolden)(`FateZero inversion + fused editing vs the official 
 					textShape: [1, 77, 32],
 					chunks: [{frames: [0, 1, 2, 3], ownCount: 4, referenceFrames: engine.referenceFrames}],
 					steps,
-					storagePrecision: 'float32',
+					storagePrecision: hookOptions.storagePrecision ?? 'float16',
 				});
 				const refLatents = golden.float('inverted_latents').data;
 				const size = 4 * 4 * 256;
@@ -151,8 +154,11 @@ describe.skipIf(!hasGolden)(`FateZero inversion + fused editing vs the official 
 					for (let i = 0; i < steps; i++) worst = Math.max(worst, maxAbsDiff(perStep[i][t], framesFirst(official.subarray(i * size, (i + 1) * size))));
 					const finalError = maxAbsDiff(finals[t], framesFirst(edit.float('final_latent').data));
 					report.push(`${name}: worst step latent ${worst.toExponential(2)}, final ${finalError.toExponential(2)}, mask flips ${flips}`);
-					expect(worst).toBeLessThan(2e-3);
-					expect(finalError).toBeLessThan(2e-3);
+					// fp16 queries/keys (3 significant digits) move the tiny model's latents up to ~1.9e-3
+					// here; that storage is an approximation by design, with its own bound
+					const tolerance = storage === 'float16' ? 5e-3 : 2e-3;
+					expect(worst).toBeLessThan(tolerance);
+					expect(finalError).toBeLessThan(tolerance);
 				}
 				console.log(`${run} (${mode}): ${report.join('; ')}`);
 			} finally {

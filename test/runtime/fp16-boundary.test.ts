@@ -1,7 +1,7 @@
 import {expect, it} from 'vitest';
 import {GraphBuilder} from '../../plugin/graph/onnx-graph-builder.js';
 import {floatToHalf, halfToFloat} from '../../plugin/model/tensor-dtype.js';
-import {createInferenceRuntime, float32Tensor} from '../../plugin/runtime/index.js';
+import {createInferenceRuntime, float16Tensor, float32Tensor} from '../../plugin/runtime/index.js';
 import {createOrtSession} from '../../plugin/runtime/ort-session.js';
 import {seeded} from './tiny-graphs.js';
 
@@ -52,6 +52,32 @@ it('an fp16 graph runs with float32 inputs and outputs and matches fp32 within f
 		// And it really used the fp16 weights: not bit-identical to fp32 (W is not fp16-exact).
 		expect(y.some((v, i) => v !== reference[i])).toBe(true);
 		expect(halfToFloat(floatToHalf(w[0]))).not.toBe(w[0]);
+	} finally {
+		await runtime.dispose();
+	}
+});
+
+it('raw float16 tensors cross the worker boundary both ways, bit for bit (stored attention keeps them so)', async () => {
+	// y16 = Cast16(Cast32(x16) · 2): doubling is exact in fp16, so the bits are predictable
+	const b = new GraphBuilder('halves');
+	const x = b.input('x', 'float16', [2, 3]);
+	const doubled = b.op('Mul', [b.op('Cast', [x], {to: 1}), b.constFloat32([2], [])]);
+	b.output('y16', b.op('Cast', [doubled], {to: 10}), 'float16', [2, 3]);
+	b.output('y32', doubled, 'float32', [2, 3]);
+	const values = [0.5, -1.25, 3, 1000, -0.000061035156, 0.333];
+	const halves = Uint16Array.from(values, floatToHalf);
+	const runtime = await createInferenceRuntime();
+	try {
+		const session = await runtime.createSession({label: 'halves', graph: b.toBytes(), externalData: []});
+		const out = await session.run({x: float16Tensor(halves, [2, 3])});
+		expect(out.y16.type).toBe('float16');
+		expect(out.y16.dims).toEqual([2, 3]);
+		expect([...(out.y16.data as Uint16Array)]).toEqual(values.map((v) => floatToHalf(halfToFloat(floatToHalf(v)) * 2)));
+		expect([...(out.y32.data as Float32Array)]).toEqual(values.map((v) => halfToFloat(floatToHalf(v)) * 2));
+		// the caller's halves are copied, not detached
+		expect(halves.length).toBe(6);
+		// a float32 feed for a float16 input names the mismatch
+		await expect(session.run({x: float32Tensor(new Float32Array(6), [2, 3])})).rejects.toMatchObject({code: 'INVALID_INPUT', message: expect.stringMatching(/x .*float16.*float32\[2, 3\]/)});
 	} finally {
 		await runtime.dispose();
 	}
