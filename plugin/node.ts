@@ -27,6 +27,8 @@ export {loadFateZero} from './fatezero/load-fatezero.js';
 export type {FateZeroEngine, LoadFateZeroOptions} from './fatezero/load-fatezero.js';
 export {runFateZero} from './fatezero/run-fatezero.js';
 export type {FateZeroEdit, FateZeroResult, RunFateZeroOptions} from './fatezero/run-fatezero.js';
+export {chooseAttentionSource} from './fatezero/choose-attention-source.js';
+export type {AttentionSourceChoice, AttentionSourceRequest} from './fatezero/choose-attention-source.js';
 export {invertClip} from './fatezero/invert-clip.js';
 export type {ClipInversion} from './fatezero/invert-clip.js';
 export {editClip} from './fatezero/edit-clip.js';

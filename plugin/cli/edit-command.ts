@@ -4,12 +4,12 @@ import {parseArgs} from 'node:util';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {loadFateZero, type FateZeroEngine} from '../fatezero/load-fatezero.js';
 import {OFFICIAL_FUSION_MAX_QUERY_TOKENS} from '../fatezero/fusion-plan.js';
-import type {FusionMode} from '../fatezero/fusion-io.js';
+import type {FusionMode, StoragePrecision} from '../fatezero/fusion-io.js';
+import {chooseAttentionSource} from '../fatezero/choose-attention-source.js';
 import {loadOfficialConfig, type OfficialConfig} from '../fatezero/official-config/index.js';
 import {checkStepWindow, CONTROLLER_OPTIONS, type BlendWords, type ControllerOption, type CrossReplaceSteps, type ReweightOptions, type StepWindow} from '../fatezero/prompt-to-prompt/index.js';
 import {ATTENTION_PRESETS, type AttentionPreset, type ReferenceFrameSpec} from '../fatezero/reference-frames.js';
 import {buildFateZeroTargets, runFateZero, type FateZeroEdit, type FateZeroResult} from '../fatezero/run-fatezero.js';
-import type {StoragePrecision} from '../fatezero/fusion-io.js';
 import {resolveCacheDir} from '../frame-cache/resolve-cache-dir.js';
 import {importSource} from '../media/import-source.js';
 import {writePngFrames} from '../media/write-png-frames.js';
@@ -63,8 +63,10 @@ Engine:
   --attention NAME         ${Object.keys(ATTENTION_PRESETS).join(' | ')} (SparseCausalAttention_index). Default mid.
   --least-sc-channel N     UNet levels with fewer channels use per-frame self-attention. Default: the
                            second level's channels (640 for SD-1.x).
-  --attention-source M     recompute | stored: recompute the source attention at each editing step
-                           (low memory) or keep it from the inversion. Default recompute.
+  --attention-source M     recompute | stored | auto: recompute the source attention at each editing
+                           step (low memory) or keep it from the inversion (faster steps, memory
+                           grows with the steps); auto keeps it when it fits the memory budget.
+                           Default recompute.
   --storage-precision P    float16 | float32: what stored mode keeps. Default float16.
   --fusion-max-query-tokens N  Fuse only layers with at most N query tokens. Default 1024 (the
                            official 32²); the golden run shape_default_th64 uses 64.
@@ -86,7 +88,7 @@ Output:
   --json                   Print a JSON summary as the last line (outputs, controllers, warnings,
                            chunk size, timings).`;
 
-const ATTENTION_SOURCES: readonly FusionMode[] = ['recompute', 'stored'];
+const ATTENTION_SOURCES: readonly (FusionMode | 'auto')[] = ['recompute', 'stored', 'auto'];
 const STORAGE_PRECISIONS: readonly StoragePrecision[] = ['float16', 'float32'];
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
 
@@ -478,7 +480,7 @@ export const editCommand = async (args: string[]): Promise<number> => {
 
 	const steps = integerOption('steps', values.steps, config?.steps ?? 50);
 	const guidance = numberOption('guidance', values.guidance, config?.guidance ?? 7.5);
-	const attentionSource = choiceOption('attention-source', values['attention-source'], ATTENTION_SOURCES, 'recompute');
+	const requestedSource = choiceOption('attention-source', values['attention-source'], ATTENTION_SOURCES, 'recompute');
 	const storagePrecision = choiceOption('storage-precision', values['storage-precision'], STORAGE_PRECISIONS, 'float16');
 	const fusionMaxQueryTokens = integerOption('fusion-max-query-tokens', values['fusion-max-query-tokens'], OFFICIAL_FUSION_MAX_QUERY_TOKENS);
 	const chunkSizeInFrames = values['chunk-size'] === undefined ? null : integerOption('chunk-size', values['chunk-size'], 1);
@@ -553,6 +555,24 @@ export const editCommand = async (args: string[]): Promise<number> => {
 	}
 	console.log(`Input        ${frameLabel} (${source.from}) at ${size}×${size}`);
 	console.log(`Source       ${JSON.stringify(sourcePrompt)}`);
+	let attentionSource: FusionMode;
+	if (requestedSource === 'auto') {
+		const choice = chooseAttentionSource({
+			unetConfig: model.unet.config,
+			sizeInPixels: size,
+			frameCount,
+			steps,
+			editCount: edits.length,
+			attention,
+			chunkSizeInFrames,
+			memoryBudgetInMegabytes,
+			leastScChannel,
+			fusionMaxQueryTokens,
+			storagePrecision,
+		});
+		attentionSource = choice.attentionSource;
+		console.log(`Attention    ${attentionSource} (--attention-source auto: ${choice.reason})`);
+	} else attentionSource = requestedSource;
 	console.log(`Run          ${steps} step${steps === 1 ? '' : 's'}, guidance ${guidance}, attention ${JSON.stringify(attention)} from ${leastScChannel} channels, ${attentionSource} source attention, ${executionProvider}`);
 
 	// 4. engine

@@ -1,4 +1,4 @@
-import type {FusionMode} from './fusion-io.js';
+import type {FusionMode, StoragePrecision} from './fusion-io.js';
 import {headsPerMapSlice} from './fusion-graph-hook.js';
 import type {FusionPlan} from './fusion-plan.js';
 
@@ -36,4 +36,30 @@ export const estimateEditStepBytes = (input: MemoryEstimateInput): number => {
 	}
 	const activations = input.baseChannels * input.latentHeight * input.latentWidth * 4 * 16;
 	return input.batchFrames * (batchGroups * activations + mapGroups * 4 * sliceMap);
+};
+
+export type StoredAttentionEstimateInput = {
+	plan: FusionPlan;
+	/** Frames of every UNet batch of the clip together (chunks plus their extra reference frames). */
+	batchFrames: number;
+	steps: number;
+	/** Reference frames per query frame in the spatial-temporal layers (1 for 'mid', 2 for [-1, 'first']). */
+	references: number;
+	/** Self-attention layers with at least this many channels read the reference frames (their keys are references × queries long). */
+	leastScChannel: number;
+	storagePrecision: StoragePrecision;
+};
+
+/**
+ * What stored mode keeps until editing (exact, not fitted): every inversion step's source queries
+ * of the fused layers and, for self-attention, their keys, per batch frame, at the storage
+ * precision. At 256² × 8 frames × fp16 this is 132 MB per step, as the benchmark measures.
+ */
+export const estimateStoredAttentionBytes = (input: StoredAttentionEstimateInput): number => {
+	let perFrame = 0;
+	for (const layer of input.plan.fused) {
+		perFrame += layer.queryTokens * layer.channels;
+		if (layer.kind === 'self') perFrame += layer.queryTokens * (layer.channels >= input.leastScChannel ? input.references : 1) * layer.channels;
+	}
+	return input.steps * input.batchFrames * perFrame * (input.storagePrecision === 'float16' ? 2 : 4);
 };

@@ -14,9 +14,10 @@ export type LoadFateZeroOptions = Omit<LoadStableDiffusionOptions, 'unetVariant'
 	/** Where the fused layers' source attention comes from; see fusion-io.ts. Default 'recompute'. */
 	attentionSource?: FusionMode;
 	/**
-	 * Fused layers build their explicit attention maps a few heads at a time, each slice at most
-	 * this many heads × query × key tokens per frame (default 2²¹: a 32² layer goes two heads at a
-	 * time). Lower trades a little speed for memory; results do not change.
+	 * Explicit attention maps (cross-attention only: 77 keys; self-attention fusion uses the fused
+	 * kernel) are built a few heads at a time, each slice at most this many heads × query × key
+	 * tokens per frame (default 2²¹: one slice for every SD-1.x layer up to 64² queries). Lower
+	 * trades a little speed for memory; results do not change.
 	 */
 	maxAttentionMapElementsPerFrame?: number;
 	/**
@@ -34,6 +35,8 @@ export type FateZeroEngine = StableDiffusion & {
 	/** The bound the fused layers' explicit maps were sliced by (see LoadFateZeroOptions). */
 	maxAttentionMapElementsPerFrame: number;
 	storagePrecision: StoragePrecision;
+	/** Self-attention levels with at least this many channels read the reference frames. */
+	leastScChannel: number;
 };
 
 /**
@@ -58,11 +61,12 @@ export const loadFateZero = async (options: LoadFateZeroOptions): Promise<FateZe
 	if (storagePrecision !== 'float16' && storagePrecision !== 'float32') {
 		throw new FateZeroError('INVALID_OPTION', `storagePrecision is ${JSON.stringify(storagePrecision)}; use 'float16' (default) or 'float32'.`);
 	}
+	const leastScChannel = options.leastScChannel ?? 640;
 	let plan: FusionPlan | null = null;
 	const latentSize = options.sizeInPixels / 8;
 	const sd = await loadStableDiffusion({
 		...options,
-		referenceFramesMinChannels: options.leastScChannel ?? 640,
+		referenceFramesMinChannels: leastScChannel,
 		unetVariant: (model) => {
 			const levels = model.unet.config.blockOutChannels.length;
 			const multiple = 8 * 2 ** (levels - 1);
@@ -79,5 +83,5 @@ export const loadFateZero = async (options: LoadFateZeroOptions): Promise<FateZe
 			};
 		},
 	});
-	return {...sd, plan: plan!, attentionSource: mode, sizeInPixels: options.sizeInPixels, latentSize, maxAttentionMapElementsPerFrame: maxMapElements, storagePrecision};
+	return {...sd, plan: plan!, attentionSource: mode, sizeInPixels: options.sizeInPixels, latentSize, maxAttentionMapElementsPerFrame: maxMapElements, storagePrecision, leastScChannel};
 };

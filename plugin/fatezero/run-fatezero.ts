@@ -5,7 +5,7 @@ import {throwIfAborted, type OnProgress} from '../diffusion/progress.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {planChunks} from './chunk-plan.js';
 import {editClip} from './edit-clip.js';
-import {estimateEditStepBytes} from './estimate-memory.js';
+import {estimateEditStepBytes, estimateStoredAttentionBytes} from './estimate-memory.js';
 import type {FateZeroTarget} from './fatezero-target.js';
 import {invertClip, type ClipInversion} from './invert-clip.js';
 import type {FateZeroEngine} from './load-fatezero.js';
@@ -70,43 +70,71 @@ export type FateZeroResult = {
 	timingsMs: Record<'encode' | 'invert' | 'edit' | 'decode', number>;
 };
 
+/** The working memory allowed beyond the weights: the option, else 60 % of RAM. */
+export const memoryBudgetBytes = (memoryBudgetInMegabytes: number | undefined): number => (memoryBudgetInMegabytes ?? (os.totalmem() * 0.6) / 2 ** 20) * 2 ** 20;
+
+/** What the memory plan reads from an engine (a plan made before loading one works too: chooseAttentionSource). */
+export type EngineMemoryShape = Pick<FateZeroEngine, 'plan' | 'attentionSource' | 'sizeInPixels' | 'latentSize' | 'maxAttentionMapElementsPerFrame' | 'storagePrecision' | 'leastScChannel'> & {
+	model: {unet: {config: {blockOutChannels: readonly number[]}}};
+};
+
+export type ChunkSizeRequest = Pick<RunFateZeroOptions, 'frameCount' | 'attention' | 'chunkSizeInFrames'> & {engine: EngineMemoryShape; editCount: number; steps: number};
+
 /**
- * Default chunk size: the whole clip if one step fits the budget, else the largest that does. A
- * chunk size the caller chose is checked against the same estimate.
+ * Default chunk size: the whole clip if it fits the budget, else the largest chunk that does. What
+ * must fit: one editing step's working memory and, in stored mode, every step's kept queries/keys
+ * (which grow slightly with smaller chunks: extra reference frames are stored per chunk). A chunk
+ * size the caller chose is checked against the same estimate.
  */
-export const chooseChunkSize = (
-	options: Pick<RunFateZeroOptions, 'engine' | 'frameCount' | 'attention' | 'chunkSizeInFrames'> & {editCount: number},
-	budgetBytes: number,
-): number => {
+export const chooseChunkSize = (options: ChunkSizeRequest, budgetBytes: number): number => {
 	const {engine, frameCount} = options;
-	const references = options.attention?.length ?? 1;
-	const estimate = (chunk: number) =>
+	const attention = options.attention ?? ['mid'];
+	const stepBytes = (chunk: number) =>
 		estimateEditStepBytes({
 			plan: engine.plan,
 			mode: engine.attentionSource,
-			batchFrames: Math.min(frameCount, chunk + references),
+			batchFrames: Math.min(frameCount, chunk + attention.length),
 			targets: options.editCount,
 			baseChannels: engine.model.unet.config.blockOutChannels[0],
 			latentHeight: engine.latentSize,
 			latentWidth: engine.latentSize,
 			maxAttentionMapElementsPerFrame: engine.maxAttentionMapElementsPerFrame,
 		});
+	const storedBytes = (chunk: number) =>
+		engine.attentionSource !== 'stored'
+			? 0
+			: estimateStoredAttentionBytes({
+					plan: engine.plan,
+					batchFrames: planChunks(frameCount, chunk, attention).reduce((sum, batch) => sum + batch.frames.length, 0),
+					steps: options.steps,
+					references: attention.length,
+					leastScChannel: engine.leastScChannel,
+					storagePrecision: engine.storagePrecision,
+				});
+	const estimate = (chunk: number) => stepBytes(chunk) + storedBytes(chunk);
+	const mb = (bytes: number) => Math.ceil(bytes / 2 ** 20);
+	const budgetMb = Math.floor(budgetBytes / 2 ** 20);
+	const storedAdvice = `Stored attention keeps every inversion step's queries/keys (about ${mb(storedBytes(Math.min(options.chunkSizeInFrames ?? frameCount, frameCount)))} MB for ${options.steps} steps here): load the engine with attentionSource 'recompute' (kilobytes per step), use fewer steps or frames, or raise the budget.`;
 	const requested = options.chunkSizeInFrames ?? null;
 	if (requested !== null) {
 		if (estimate(requested) > budgetBytes) {
 			throw new FateZeroError(
 				'INVALID_OPTION',
-				`chunkSizeInFrames ${requested} needs about ${Math.ceil(estimate(requested) / 2 ** 20)} MB per editing step, more than memoryBudgetInMegabytes ${Math.floor(budgetBytes / 2 ** 20)}. Lower the chunk size, leave it out to pick one that fits, or raise the budget.`,
+				`chunkSizeInFrames ${requested} needs about ${mb(estimate(requested))} MB ${engine.attentionSource === 'stored' ? 'with the kept queries/keys' : 'per editing step'}, more than memoryBudgetInMegabytes ${budgetMb}. ${
+					storedBytes(requested) > budgetBytes / 2 ? storedAdvice : 'Lower the chunk size, leave it out to pick one that fits, or raise the budget.'
+				}`,
 			);
 		}
 		return requested;
 	}
 	if (estimate(frameCount) <= budgetBytes) return frameCount;
 	for (let size = frameCount - 1; size >= 1; size--) if (estimate(size) <= budgetBytes) return size;
-	const megabytes = Math.ceil(estimate(1) / 2 ** 20);
+	if (storedBytes(frameCount) > budgetBytes / 2) {
+		throw new FateZeroError('INVALID_OPTION', `Editing ${frameCount} frames at ${engine.sizeInPixels}² needs more than memoryBudgetInMegabytes ${budgetMb}, even with 1 frame per chunk. ${storedAdvice}`);
+	}
 	throw new FateZeroError(
 		'INVALID_OPTION',
-		`One editing step needs about ${megabytes} MB even with 1 frame per chunk (${options.editCount} prompts at ${engine.sizeInPixels}²), but memoryBudgetInMegabytes is ${Math.floor(budgetBytes / 2 ** 20)}. Raise the budget, edit fewer prompts at once, or use a smaller size.`,
+		`One editing step needs about ${mb(estimate(1))} MB even with 1 frame per chunk (${options.editCount} prompts at ${engine.sizeInPixels}²), but memoryBudgetInMegabytes is ${budgetMb}. Raise the budget, edit fewer prompts at once, or use a smaller size.`,
 	);
 };
 
@@ -159,8 +187,8 @@ export const runFateZero = async (options: RunFateZeroOptions): Promise<FateZero
 		throw new FateZeroError('INVALID_INPUT', `The frames hold ${options.pixels.length} values; ${frameCount} frames at ${size}² RGB need ${frameCount * 3 * size * size}. Load them at the engine's size.`);
 	}
 	const attention = options.attention ?? ['mid'];
-	const budget = (options.memoryBudgetInMegabytes ?? (os.totalmem() * 0.6) / 2 ** 20) * 2 ** 20;
-	const chunkSize = chooseChunkSize({...options, editCount: options.edits.length}, budget);
+	const budget = memoryBudgetBytes(options.memoryBudgetInMegabytes);
+	const chunkSize = chooseChunkSize({...options, editCount: options.edits.length, steps}, budget);
 	const chunks = planChunks(frameCount, chunkSize, attention);
 	const timings = {encode: 0, invert: 0, edit: 0, decode: 0};
 	let clock = performance.now();

@@ -150,7 +150,7 @@ export const runClipJob = async (options: ClipJobOptions): Promise<ClipJobResult
 				logEngineRun('invert', keys.inversionKey);
 				const started = performance.now();
 				const budget = (options.memoryBudgetInMegabytes ?? (os.totalmem() * 0.6) / 2 ** 20) * 2 ** 20;
-				const chunkSize = chooseChunkSize({engine, frameCount, attention: references, chunkSizeInFrames: null, editCount: 1}, budget);
+				const chunkSize = chooseChunkSize({engine, frameCount, attention: references, chunkSizeInFrames: null, editCount: 1, steps: descriptor.steps}, budget);
 				const {latents: z0, latentShape} = await encodeFrames(engine.vaeEncoder, pixels, [frameCount, 3, descriptor.size, descriptor.size], {scalingFactor});
 				const inversion = await invertClip({
 					...common,

@@ -78,13 +78,15 @@ beforeAll(async () => {
 	}
 });
 
-type GoldenCase = {run: GoldenRunName; mode: 'recompute' | 'stored'; extra: string[]};
+type GoldenCase = {run: GoldenRunName; mode: 'recompute' | 'stored' | 'auto'; extra: string[]};
 const GOLDEN_CASES: GoldenCase[] = [
 	{run: 'style_mid_th1024', mode: 'recompute', extra: []},
 	{run: 'shape_default_th1024', mode: 'recompute', extra: []},
 	{run: 'shape_default_th64', mode: 'recompute', extra: ['--fusion-max-query-tokens', '64']},
 	// stored mode with its default float16 storage
 	{run: 'shape_default_th64', mode: 'stored', extra: ['--fusion-max-query-tokens', '64']},
+	// auto with room to spare keeps the source attention (stored)
+	{run: 'style_mid_th1024', mode: 'auto', extra: ['--memory-budget-mb', '100000']},
 ];
 
 describe.skipIf(!hasGolden)(`fatezero edit --config on the golden runs${hasGolden ? '' : ` (${goldenSkipReason})`}`, () => {
@@ -98,7 +100,7 @@ describe.skipIf(!hasGolden)(`fatezero edit --config on the golden runs${hasGolde
 	it.each(GOLDEN_CASES)('$run, $mode attention: the final latents of every prompt match the official run within 2e-3', async ({run, mode, extra}) => {
 		const out = path.join(root, `golden-${run}-${mode}`);
 		const latents = path.join(out, 'latents.safetensors');
-		const {code, summary} = await edit([
+		const {code, stdout, summary} = await edit([
 			'--config', path.join(fixtures, `${run}.yaml`),
 			'--model', path.join(goldenDir, 'tiny-sd'),
 			'--frames-tensor', images,
@@ -109,6 +111,7 @@ describe.skipIf(!hasGolden)(`fatezero edit --config on the golden runs${hasGolde
 			'--json',
 		]);
 		expect(code).toBe(0);
+		if (mode === 'auto') expect(stdout).toMatch(/Attention {4}stored \(--attention-source auto: the inversion's queries\/keys for 10 steps fit the memory budget \(100000 MB\)\)/);
 		const json = JSON.parse(readFileSync(path.join(goldenDir, 'e2e', run, 'run.json'), 'utf8')) as {edits: Record<string, {inner_controller: string}>};
 		const names = Object.keys(json.edits).filter((name) => existsSync(path.join(goldenDir, 'e2e', run, `edit_${name}.safetensors`)));
 		expect(summary.controllers).toEqual(names.map((name) => json.edits[name].inner_controller.replace('Attention', '').toLowerCase()));
