@@ -1,9 +1,8 @@
 import {spawn, type ChildProcess} from 'node:child_process';
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {build} from 'esbuild';
-import sharp from 'sharp';
 import {afterAll, expect} from 'vitest';
 import {CACHE_KINDS, classifyKindDirItem, IN_USE_DIR, kindDir} from '../../plugin/frame-cache/cache-layout.js';
 import {verifyEntry} from '../../plugin/frame-cache/read-entry.js';
@@ -17,26 +16,7 @@ export const tempWorkspace = (label: string): string => {
 	return dir;
 };
 
-/** Writes `count` size×size PNG frames 00000.png … into `dir`: smooth gradients that differ per frame and per seed. */
-export const writeFrames = async (dir: string, options: {count?: number; size?: number; seed?: number} = {}): Promise<string> => {
-	const {count = 4, size = 64, seed = 0} = options;
-	mkdirSync(dir, {recursive: true});
-	for (let f = 0; f < count; f++) {
-		const rgb = Buffer.alloc(size * size * 3);
-		for (let y = 0; y < size; y++) {
-			for (let x = 0; x < size; x++) {
-				const p = (y * size + x) * 3;
-				rgb[p] = (x * 4 + f * 9 + seed * 31) & 255;
-				rgb[p + 1] = (y * 4 + seed * 17) & 255;
-				rgb[p + 2] = ((x + y) * 2 + f * 23) & 255;
-			}
-		}
-		await sharp(rgb, {raw: {width: size, height: size, channels: 3}})
-			.png()
-			.toFile(path.join(dir, `${String(f).padStart(5, '0')}.png`));
-	}
-	return dir;
-};
+export {writeFrames} from '../helpers/synthetic-frames.js';
 
 /** The tiny random-weight SD model (about 0.5 s to generate, 11 MB). */
 export const tinyModel = (workspace: string): string => generateRandomModel({dir: path.join(workspace, 'tiny-model'), architecture: 'tiny'}).dir;

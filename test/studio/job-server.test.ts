@@ -47,8 +47,8 @@ const rawRequest = (options: {method: string; path: string; headers: Record<stri
 	});
 
 beforeAll(async () => {
-	await writeFrames(path.join(projectRoot, 'frames'), 2, 64);
-	await writeFrames(outside, 2, 64);
+	await writeFrames(path.join(projectRoot, 'frames'), {count: 2, size: 64});
+	await writeFrames(outside, {count: 2, size: 64});
 	mkdirSync(modelDir, {recursive: true});
 	// a link inside the project to footage outside it
 	symlinkSync(outside, path.join(projectRoot, 'linked-outside'));

@@ -45,7 +45,7 @@ const mark = (name: string) => (timings[name] = Math.round(performance.now() - s
 const output = () => `--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`;
 
 beforeAll(async () => {
-	await writeFrames(path.join(workspace, STUDIO_TEST_SOURCE), 4, 64);
+	await writeFrames(path.join(workspace, STUDIO_TEST_SOURCE), {count: 4, size: 64});
 	const model = generateRandomModel({dir: path.join(workspace, 'tiny-model'), architecture: 'tiny'}).dir;
 	const env: NodeJS.ProcessEnv = {...process.env};
 	delete env.FATEZERO_CACHE_DIR;
