@@ -1,7 +1,7 @@
 import {float16Tensor, float32Tensor, type HostTensor} from '../runtime/host-tensor.js';
 import {computeBlendMask} from './blend-mask.js';
 import type {FateZeroTarget} from './fatezero-target.js';
-import {FUSION_IO, type FusionMode, type StoragePrecision} from './fusion-io.js';
+import {DEFAULT_STORAGE_PRECISION, FUSION_IO, type FusionMode, type StoragePrecision} from './fusion-io.js';
 import type {FusionPlan} from './fusion-plan.js';
 
 const TOKENS = 77;
@@ -104,7 +104,7 @@ export const fusionFeeds = (input: FusionStepInput): Record<string, HostTensor> 
 			const names = layer.kind === 'self' ? [FUSION_IO.storedQuery(layer.path), FUSION_IO.storedKey(layer.path)] : [FUSION_IO.storedQuery(layer.path)];
 			for (const name of names) {
 				const placeholder = () =>
-					input.storagePrecision === 'float32'
+					(input.storagePrecision ?? DEFAULT_STORAGE_PRECISION) === 'float32'
 						? float32Tensor(new Float32Array(frames * layer.channels), [frames, 1, layer.channels])
 						: float16Tensor(new Uint16Array(frames * layer.channels), [frames, 1, layer.channels]);
 				feeds[name] = input.stored?.get(name) ?? placeholder();

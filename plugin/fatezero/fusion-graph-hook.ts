@@ -2,7 +2,7 @@ import type {AttentionHook, AttentionSite} from '../graph/attention-hook.js';
 import {attendWithProbabilities, attentionProbabilities, fusedAttention, linear, scalar, toFloat32, type LayerContext} from '../graph/common-layers.js';
 import {OnnxType} from '../graph/onnx-graph-builder.js';
 import {UNET_IO} from '../graph/unet-graph.js';
-import {FUSION_IO, type FusionMode, type StoragePrecision} from './fusion-io.js';
+import {DEFAULT_STORAGE_PRECISION, FUSION_IO, type FusionMode, type StoragePrecision} from './fusion-io.js';
 import type {FusionPlan} from './fusion-plan.js';
 
 /** A group of consecutive heads: `of(x)` takes their channels of a [N, S, C] tensor. */
@@ -61,7 +61,7 @@ const headSlices = (ctx: LayerContext, heads: number, channels: number, queryTok
  */
 export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: FusionHookOptions = {}): AttentionHook => {
 	const maxMapElements = options.maxAttentionMapElementsPerFrame ?? DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME;
-	const storagePrecision = options.storagePrecision ?? 'float16';
+	const storagePrecision = options.storagePrecision ?? DEFAULT_STORAGE_PRECISION;
 	const fused = new Map(plan.fused.map((layer) => [layer.path, layer]));
 	const maskPaths = new Set(plan.maskLayers.map((layer) => layer.path));
 	const maskHeads = plan.maskLayers.reduce((sum, layer) => sum + layer.heads, 0);

@@ -47,3 +47,5 @@ export type FusionMode = 'recompute' | 'stored';
  * recompute-mode result.
  */
 export type StoragePrecision = 'float16' | 'float32';
+
+export const DEFAULT_STORAGE_PRECISION: StoragePrecision = 'float16';

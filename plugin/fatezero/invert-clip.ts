@@ -78,7 +78,7 @@ export const invertClip = async (input: InvertClipInput): Promise<ClipInversion>
 			const {frames, ownCount, referenceFrames} = chunk.batch;
 			const count = frames.length;
 			// inversion has no targets: every control input is empty (T = 0)
-			const controls = fusionFeeds({plan, mode, targets: [], frames: count, step: null, sourceMaskMaps: null, stored: null, storagePrecision: input.storagePrecision ?? 'float16', sourceText: input.sourceText, textShape: input.textShape});
+			const controls = fusionFeeds({plan, mode, targets: [], frames: count, step: null, sourceMaskMaps: null, stored: null, storagePrecision: input.storagePrecision, sourceText: input.sourceText, textShape: input.textShape});
 			const batchLatents = gatherFrames(latents[k], frames, frameSize);
 			const out = await unet.run(
 				{

@@ -1,8 +1,11 @@
 import {loadStableDiffusion, type LoadStableDiffusionOptions, type StableDiffusion} from '../diffusion/load-stable-diffusion.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {createFusionHook, DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME} from './fusion-graph-hook.js';
-import type {FusionMode, StoragePrecision} from './fusion-io.js';
+import {DEFAULT_STORAGE_PRECISION, type FusionMode, type StoragePrecision} from './fusion-io.js';
 import {OFFICIAL_FUSION_MAX_QUERY_TOKENS, planFusion, type FusionPlan} from './fusion-plan.js';
+
+/** Official `least_sc_channel`: SD-1.x levels with 640 or more channels read the reference frames. */
+export const DEFAULT_LEAST_SC_CHANNEL = 640;
 
 export type LoadFateZeroOptions = Omit<LoadStableDiffusionOptions, 'unetVariant' | 'referenceFramesMinChannels'> & {
 	/** Frame side in pixels (square, a multiple of 8 · 2^(levels − 1): 64 for SD-1.x). */
@@ -57,11 +60,11 @@ export const loadFateZero = async (options: LoadFateZeroOptions): Promise<FateZe
 			`maxAttentionMapElementsPerFrame is ${maxMapElements}; give a whole number of map elements per frame (default ${DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME}), or leave it unset.`,
 		);
 	}
-	const storagePrecision = options.storagePrecision ?? 'float16';
+	const storagePrecision = options.storagePrecision ?? DEFAULT_STORAGE_PRECISION;
 	if (storagePrecision !== 'float16' && storagePrecision !== 'float32') {
 		throw new FateZeroError('INVALID_OPTION', `storagePrecision is ${JSON.stringify(storagePrecision)}; use 'float16' (default) or 'float32'.`);
 	}
-	const leastScChannel = options.leastScChannel ?? 640;
+	const leastScChannel = options.leastScChannel ?? DEFAULT_LEAST_SC_CHANNEL;
 	let plan: FusionPlan | null = null;
 	const latentSize = options.sizeInPixels / 8;
 	const sd = await loadStableDiffusion({

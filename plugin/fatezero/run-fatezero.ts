@@ -114,14 +114,14 @@ export const chooseChunkSize = (options: ChunkSizeRequest, budgetBytes: number):
 	const estimate = (chunk: number) => stepBytes(chunk) + storedBytes(chunk);
 	const mb = (bytes: number) => Math.ceil(bytes / 2 ** 20);
 	const budgetMb = Math.floor(budgetBytes / 2 ** 20);
-	const storedAdvice = `Stored attention keeps every inversion step's queries/keys (about ${mb(storedBytes(Math.min(options.chunkSizeInFrames ?? frameCount, frameCount)))} MB for ${options.steps} steps here): load the engine with attentionSource 'recompute' (kilobytes per step), use fewer steps or frames, or raise the budget.`;
+	const storedAdvice = () => `Stored attention keeps every inversion step's queries/keys (about ${mb(storedBytes(Math.min(options.chunkSizeInFrames ?? frameCount, frameCount)))} MB for ${options.steps} steps here): load the engine with attentionSource 'recompute' (kilobytes per step), use fewer steps or frames, or raise the budget.`;
 	const requested = options.chunkSizeInFrames ?? null;
 	if (requested !== null) {
 		if (estimate(requested) > budgetBytes) {
 			throw new FateZeroError(
 				'INVALID_OPTION',
 				`chunkSizeInFrames ${requested} needs about ${mb(estimate(requested))} MB ${engine.attentionSource === 'stored' ? 'with the kept queries/keys' : 'per editing step'}, more than memoryBudgetInMegabytes ${budgetMb}. ${
-					storedBytes(requested) > budgetBytes / 2 ? storedAdvice : 'Lower the chunk size, leave it out to pick one that fits, or raise the budget.'
+					storedBytes(requested) > budgetBytes / 2 ? storedAdvice() : 'Lower the chunk size, leave it out to pick one that fits, or raise the budget.'
 				}`,
 			);
 		}
@@ -130,7 +130,7 @@ export const chooseChunkSize = (options: ChunkSizeRequest, budgetBytes: number):
 	if (estimate(frameCount) <= budgetBytes) return frameCount;
 	for (let size = frameCount - 1; size >= 1; size--) if (estimate(size) <= budgetBytes) return size;
 	if (storedBytes(frameCount) > budgetBytes / 2) {
-		throw new FateZeroError('INVALID_OPTION', `Editing ${frameCount} frames at ${engine.sizeInPixels}² needs more than memoryBudgetInMegabytes ${budgetMb}, even with 1 frame per chunk. ${storedAdvice}`);
+		throw new FateZeroError('INVALID_OPTION', `Editing ${frameCount} frames at ${engine.sizeInPixels}² needs more than memoryBudgetInMegabytes ${budgetMb}, even with 1 frame per chunk. ${storedAdvice()}`);
 	}
 	throw new FateZeroError(
 		'INVALID_OPTION',
