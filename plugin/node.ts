@@ -18,6 +18,7 @@ export type {GenerateRandomModelOptions} from './model/generate-random-model.js'
 export {readModelFolder} from './model/read-model-folder.js';
 export type {ModelFolder} from './model/read-model-folder.js';
 export {createInferenceRuntime, probeExecutionProviders} from './runtime/index.js';
+export {cgroupCpuLimit, defaultThreadCount, type ThreadCount, type ThreadCountSource} from './runtime/index.js';
 export type {ExecutionProviderName, InferenceRuntime, InferenceSession, ProviderProbe, RuntimeOptions} from './runtime/index.js';
 export {readFrameFolder} from './media/read-frame-folder.js';
 export {writePngFrames} from './media/write-png-frames.js';

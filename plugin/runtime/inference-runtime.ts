@@ -1,4 +1,5 @@
 import {FateZeroError} from '../errors/fatezero-error.js';
+import {defaultThreadCount, type ThreadCount} from './default-thread-count.js';
 import {parseExecutionProvider, requireExecutionProvider} from './execution-providers.js';
 import type {HostTensor} from './host-tensor.js';
 import type {ExecutionProviderName, RuntimeOptions, SessionSpec} from './session-spec.js';
@@ -27,6 +28,8 @@ export type InferenceSession = {
 	readonly label: string;
 	/** The provider the session runs on (verified to bind; never a silent CPU fallback). */
 	readonly provider: ExecutionProviderName;
+	/** The intra-op threads ORT was given for this session, and where the count came from. */
+	readonly threads: ThreadCount;
 	readonly inputNames: readonly string[];
 	readonly outputNames: readonly string[];
 	run(feeds: Record<string, HostTensor>, options?: RunOptions): Promise<Record<string, HostTensor>>;
@@ -35,6 +38,11 @@ export type InferenceSession = {
 
 export type InferenceRuntime = {
 	readonly executionProvider: ExecutionProviderName;
+	/**
+	 * The intra-op threads every session of this runtime gets: RuntimeOptions.intraOpThreads, else
+	 * FATEZERO_THREADS, else the cores this process may use (see defaultThreadCount).
+	 */
+	readonly threads: ThreadCount;
 	/** Loads a graph (and its external weights, read in the worker) into a new session. */
 	createSession(spec: SessionSpec): Promise<InferenceSession>;
 	/**
@@ -66,6 +74,9 @@ const checkOptions = (options: RuntimeOptions): ExecutionProviderName => {
  */
 export const createInferenceRuntime = async (options: RuntimeOptions = {}): Promise<InferenceRuntime> => {
 	const provider = checkOptions(options);
+	// Resolved here, once, so a bad FATEZERO_THREADS fails before the worker starts and every
+	// session of the runtime gets the same count (the worker would read the same env and cgroup).
+	const threads = defaultThreadCount({threads: options.intraOpThreads});
 	const runtimeOptions: RuntimeOptions = {...options, executionProvider: provider};
 	const client = await WorkerClient.start();
 	const sessions = new Set<{markDisposed(): void}>();
@@ -83,6 +94,7 @@ export const createInferenceRuntime = async (options: RuntimeOptions = {}): Prom
 		const session: InferenceSession = {
 			label: info.label,
 			provider: info.provider,
+			threads: info.threads,
 			inputNames: info.inputNames,
 			outputNames: info.outputNames,
 			async run(feeds, runOptions = {}) {
@@ -112,6 +124,7 @@ export const createInferenceRuntime = async (options: RuntimeOptions = {}): Prom
 
 	const runtime: InferenceRuntime = {
 		executionProvider: provider,
+		threads,
 		async createSession(spec) {
 			const describe = `the creation of the "${spec.label}" session`;
 			if (disposed) throw new FateZeroError('SESSION_DISPOSED', `Cannot start ${describe}: the inference runtime was disposed. Create a new one with createInferenceRuntime().`);
@@ -120,7 +133,7 @@ export const createInferenceRuntime = async (options: RuntimeOptions = {}): Prom
 			const probe = provider === 'cpu' ? undefined : await requireExecutionProvider(provider);
 			const graph = typeof spec.graph === 'string' ? {bytes: spec.graph, transfer: []} : packBytes(spec.graph);
 			const info = await client.call<SessionInfo>(
-				{kind: 'create', spec: {...spec, graph: graph.bytes}, options: runtimeOptions, probe},
+				{kind: 'create', spec: {...spec, graph: graph.bytes}, options: runtimeOptions, threads, probe},
 				{describe, transfer: graph.transfer},
 			);
 			return wrap(info);

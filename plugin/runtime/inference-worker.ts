@@ -29,13 +29,14 @@ const handle = async (request: WorkerRequest): Promise<{value: unknown; transfer
 	switch (request.kind) {
 		case 'create': {
 			if (request.probe) rememberProviderProbe(request.probe);
-			const session = await createOrtSession(request.spec, request.options);
+			const session = await createOrtSession(request.spec, request.options, request.threads);
 			const id = nextSession++;
 			sessions.set(id, session);
 			const info: SessionInfo = {
 				session: id,
 				label: session.label,
 				provider: session.provider,
+				threads: session.threads,
 				inputNames: [...session.inputNames],
 				outputNames: [...session.outputNames],
 			};

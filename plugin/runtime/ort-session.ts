@@ -4,6 +4,7 @@ import {FateZeroError} from '../errors/fatezero-error.js';
 import {parseExecutionProvider, requireExecutionProvider} from './execution-providers.js';
 import {checkFeeds, checkFetches, type InputSignature} from './feed-check.js';
 import type {HostTensor} from './host-tensor.js';
+import {defaultThreadCount, type ThreadCount} from './default-thread-count.js';
 import {linkExternalData} from './link-external-data.js';
 import {essentialReason, fixFor, isProviderLoadFailure, missingLibraryIn, providerUnavailableError} from './provider-diagnosis.js';
 import type {ExecutionProviderName, RuntimeOptions, SessionSpec} from './session-spec.js';
@@ -17,6 +18,8 @@ export type OrtSession = {
 	label: string;
 	/** The provider the session was created with; it was verified to bind (see requireExecutionProvider). */
 	provider: ExecutionProviderName;
+	/** The intra-op thread count handed to ORT, and where it came from. */
+	threads: ThreadCount;
 	inputNames: readonly string[];
 	outputNames: readonly string[];
 	run(feeds: Record<string, HostTensor>, options?: {fetches?: readonly string[]}): Promise<Record<string, HostTensor>>;
@@ -49,7 +52,11 @@ const fromOrt = (name: string, label: string, t: ort.Tensor): HostTensor => {
 const signatureOf = (metadata: readonly ort.InferenceSession.ValueMetadata[]): InputSignature[] =>
 	metadata.map((m) => (m.isTensor ? {name: m.name, type: m.type, shape: m.shape} : {name: m.name}));
 
-export const createOrtSession = async (spec: SessionSpec, options: RuntimeOptions = {}): Promise<OrtSession> => {
+/**
+ * `resolvedThreads`: the count the inference runtime already resolved (with where it came from);
+ * without it the count is resolved here from `options.intraOpThreads`, FATEZERO_THREADS and the cores.
+ */
+export const createOrtSession = async (spec: SessionSpec, options: RuntimeOptions = {}, resolvedThreads?: ThreadCount): Promise<OrtSession> => {
 	const provider = parseExecutionProvider(options.executionProvider);
 	// Refuse before loading weights: ORT would otherwise fail late, and only with a vague message.
 	await requireExecutionProvider(provider);
@@ -57,6 +64,8 @@ export const createOrtSession = async (spec: SessionSpec, options: RuntimeOption
 	const externalData = linkedGraph
 		? []
 		: await Promise.all(spec.externalData.map(async ({location, file}) => ({path: location, data: await readFile(file)})));
+	// Always explicit: ORT's own default left one core of two idle (onnx-notes, issue 17).
+	const threads = resolvedThreads ?? defaultThreadCount({threads: options.intraOpThreads});
 	const sessionOptions: ort.InferenceSession.SessionOptions = {
 		// Only the requested provider: ORT still places nodes the provider has no kernel for on CPU,
 		// which is fine, but a provider that fails to load throws instead of falling back.
@@ -67,8 +76,8 @@ export const createOrtSession = async (spec: SessionSpec, options: RuntimeOption
 		// the peak beyond the weights from 0.55 to 1.0 GB, with no speed gain.
 		enableMemPattern: false,
 		externalData,
+		intraOpNumThreads: threads.threads,
 	};
-	if (options.intraOpThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpThreads;
 	let session: ort.InferenceSession;
 	try {
 		const graph = linkedGraph ?? spec.graph;
@@ -86,6 +95,7 @@ export const createOrtSession = async (spec: SessionSpec, options: RuntimeOption
 	return {
 		label: spec.label,
 		provider,
+		threads,
 		inputNames: session.inputNames,
 		outputNames: session.outputNames,
 		async run(feeds, options = {}) {

@@ -1,6 +1,7 @@
 import {spawn} from 'node:child_process';
 import {createRequire} from 'node:module';
 import {GraphBuilder} from '../graph/onnx-graph-builder.js';
+import {defaultThreadCount} from './default-thread-count.js';
 import {essentialReason, fixFor, missingLibraryIn} from './provider-diagnosis.js';
 import type {ExecutionProviderName} from './session-spec.js';
 
@@ -36,13 +37,13 @@ import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-const {ortEntry, provider, model} = JSON.parse(process.argv[1]);
+const {ortEntry, provider, model, threads} = JSON.parse(process.argv[1]);
 const report = (r) => process.stdout.write('\\nPROBE ' + JSON.stringify(r) + '\\n');
 const dir = mkdtempSync(join(tmpdir(), 'fatezero-probe-'));
 try {
 	const ort = createRequire(ortEntry)(ortEntry);
 	const session = await ort.InferenceSession.create(Buffer.from(model, 'base64'), {
-		executionProviders: [provider], enableProfiling: true, profileFilePrefix: join(dir, 'probe'),
+		executionProviders: [provider], intraOpNumThreads: threads, enableProfiling: true, profileFilePrefix: join(dir, 'probe'),
 	});
 	const out = await session.run({x: new ort.Tensor('float32', new Float32Array([1, 2]), [2])});
 	session.endProfiling();
@@ -75,7 +76,8 @@ const append = (buffer: string, chunk: Buffer) => (buffer + chunk.toString('utf8
 /** Runs `x + x` with `provider` only, in a child process, and reads off what happened. */
 export const probeInChildProcess = (provider: ExecutionProviderName): Promise<ProviderProbe> => {
 	const ortEntry = createRequire(import.meta.url).resolve('onnxruntime-node');
-	const args = JSON.stringify({ortEntry, provider, model: probeModelBase64()});
+	// the same thread count as the real sessions, so the probe loads the provider as they will
+	const args = JSON.stringify({ortEntry, provider, model: probeModelBase64(), threads: defaultThreadCount().threads});
 	return new Promise((resolve) => {
 		// The child inherits env (LD_LIBRARY_PATH, CUDA_VISIBLE_DEVICES) but not our execArgv:
 		// its script is plain JS, so it runs the same from sources and from dist.

@@ -17,6 +17,9 @@ export type ExecutionProviderName = 'cpu' | 'cuda' | 'webgpu';
 export type RuntimeOptions = {
 	/** Where inference runs. Default 'cpu'. A requested provider that cannot bind throws. */
 	executionProvider?: ExecutionProviderName;
-	/** Threads for one operator (ORT intra-op). Default: the number of CPU cores. */
+	/**
+	 * Threads for one operator (ORT intra-op). Default: FATEZERO_THREADS, else the cores this process
+	 * may use (os.availableParallelism(), lowered to a cgroup CPU quota); see defaultThreadCount.
+	 */
 	intraOpThreads?: number;
 };

@@ -1,11 +1,12 @@
 import {FateZeroError, type FateZeroErrorCode} from '../errors/fatezero-error.js';
+import type {ThreadCount} from './default-thread-count.js';
 import type {ProviderProbe} from './execution-providers.js';
 import type {HostTensor} from './host-tensor.js';
 import type {ExecutionProviderName, RuntimeOptions, SessionSpec} from './session-spec.js';
 
 /** Messages between the runtime client (main thread) and the inference worker. */
 export type WorkerRequest =
-	| {id: number; kind: 'create'; spec: SessionSpec; options: RuntimeOptions; probe?: ProviderProbe}
+	| {id: number; kind: 'create'; spec: SessionSpec; options: RuntimeOptions; threads: ThreadCount; probe?: ProviderProbe}
 	| {id: number; kind: 'run'; session: number; feeds: Record<string, HostTensor>; fetches?: readonly string[]}
 	| {id: number; kind: 'dispose'; session: number}
 	/** Releases every session; the client terminates the thread after the reply. */
@@ -17,6 +18,7 @@ export type SessionInfo = {
 	session: number;
 	label: string;
 	provider: ExecutionProviderName;
+	threads: ThreadCount;
 	inputNames: string[];
 	outputNames: string[];
 };
