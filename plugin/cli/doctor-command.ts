@@ -7,7 +7,7 @@ import {ATTENTION_PRESETS, referenceFrameTable, type AttentionPreset} from '../f
 import {resolveCacheDir} from '../frame-cache/resolve-cache-dir.js';
 import {validateModelWeights} from '../graph/compile-model-graphs.js';
 import {readModelFolder, type ModelFolder} from '../model/read-model-folder.js';
-import {parseExecutionProvider, probeExecutionProviders} from '../runtime/index.js';
+import {defaultThreadCount, parseExecutionProvider, probeExecutionProviders} from '../runtime/index.js';
 import {loadStableDiffusion} from '../diffusion/load-stable-diffusion.js';
 import {reconstructFrames} from '../diffusion/reconstruct-frames.js';
 import {readFrameFolder} from '../media/read-frame-folder.js';
@@ -34,6 +34,7 @@ Options:
   --least-sc-channel N     UNet levels with fewer channels use per-frame attention. Default: the
                            second level's channels (640 for SD-1.x, as FateZero's style configs).
   --execution-provider P   cpu | cuda | webgpu. Default cpu.
+  --threads N              ORT intra-op threads. Default FATEZERO_THREADS, else every core this process may use.
   --cache-dir DIR          Default FATEZERO_CACHE_DIR or ./cache.
   --out DIR                Where the PNGs go. Default <cache-dir>/doctor/reconstruct.
   --json                   Print a JSON summary as the last line.`;
@@ -74,6 +75,7 @@ export const doctorCommand = async (args: string[]): Promise<number> => {
 		attention: {type: 'string'},
 		'least-sc-channel': {type: 'string'},
 		'execution-provider': {type: 'string'},
+		threads: {type: 'string'},
 		'cache-dir': {type: 'string'},
 		out: {type: 'string'},
 		json: {type: 'boolean'},
@@ -93,6 +95,9 @@ export const doctorCommand = async (args: string[]): Promise<number> => {
 	console.log(`Platform     ${os.platform()} ${os.arch()}, Node ${process.version}, ${cpus.length} CPU cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM`);
 	console.log(`ORT          onnxruntime-node ${onnxRuntimeVersion()}`);
 	summary.platform = {os: os.platform(), arch: os.arch(), node: process.version, cpus: cpus.length};
+	const threads = defaultThreadCount({threads: values.threads === undefined ? undefined : integerOption('threads', values.threads, 1)});
+	console.log(`Threads      ${threads.describe}`);
+	summary.threads = {count: threads.threads, source: threads.source};
 
 	// 2. execution providers
 	const probes = await probeExecutionProviders();
@@ -135,7 +140,7 @@ export const doctorCommand = async (args: string[]): Promise<number> => {
 		const prompt = values.prompt ?? 'a video';
 		console.log(`Reconstruct  ${frames.count} frames of ${values.reconstruct} at ${size}², ${steps} steps, prompt "${prompt}", attention ${attention} from ${leastScChannel} channels, ${executionProvider}`);
 		const loadStart = performance.now();
-		const sd = await loadStableDiffusion({modelDir: model.dir, cacheDir, executionProvider, referenceFramesMinChannels: attention === 'self' ? null : leastScChannel});
+		const sd = await loadStableDiffusion({modelDir: model.dir, cacheDir, executionProvider, intraOpThreads: threads.threads, referenceFramesMinChannels: attention === 'self' ? null : leastScChannel});
 		try {
 			const loadMs = performance.now() - loadStart;
 			let last = '';

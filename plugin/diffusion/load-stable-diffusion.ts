@@ -18,6 +18,8 @@ export type LoadStableDiffusionOptions = {
 	executionProvider?: ExecutionProviderName;
 	/** Precision inside the graphs; default 'float32' ('float16' pays off on CUDA only). */
 	computeType?: ComputeType;
+	/** ORT intra-op threads; default every core this process may use. */
+	intraOpThreads?: number;
 	/**
 	 * Self-attention in UNet levels with at least this many channels reads the clip's reference
 	 * frames (FateZero's `least_sc_channel`); null: plain per-frame SD. Default null.
@@ -58,7 +60,7 @@ export const loadStableDiffusion = async (options: LoadStableDiffusionOptions): 
 		unet: {referenceFramesMinChannels: options.referenceFramesMinChannels ?? null, ...options.unetVariant?.(model)},
 	});
 	// 2. sessions, one after another (each reads its weights; in parallel they would only compete)
-	const runtime = await createInferenceRuntime({executionProvider: options.executionProvider});
+	const runtime = await createInferenceRuntime({executionProvider: options.executionProvider, intraOpThreads: options.intraOpThreads});
 	try {
 		const order = ['textEncoder', 'vaeEncoder', 'vaeDecoder', 'unet'] as const;
 		const sessions = {} as Record<(typeof order)[number], InferenceSession>;

@@ -3,9 +3,12 @@
  *
  * Generates (or reuses) a full-size SD-1.5-architecture model with random weights under
  * `<tmpdir>/fatezero-bench/sd15-random`, then measures in one process and one inference worker:
- * the UNet at 256² and 512² pixels (32² and 64² latents) for each batch size, and between them
- * a large constant-weight MatMul (the machine's practical ceiling). The budget (design.md §7)
- * is UNet GFLOP/s ≥ 75 % of the MatMul GFLOP/s of the same run.
+ * the UNet at 256² and 512² pixels (32² and 64² latents) for each batch size, on the default path
+ * (createInferenceRuntime() without options: what users get), and between them the reference: a
+ * 2-input MatMul chain (both operands fed at run time, so no prepacking) on its own runtime with
+ * every core this process may use. The budget (issue 17) is UNet GFLOP/s ≥ 85 % of that reference,
+ * measured around each row. Each row shows its CPU share (own CPU ÷ wall × cores) and the share
+ * other processes took; a low share is flagged as noise only when others really took the CPU.
  * Prints a table, then the figures as one JSON object on the last line for comparing commits.
  */
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
@@ -18,21 +21,23 @@ import {UNET_IO} from '../../plugin/graph/unet-graph.js';
 import {generateRandomModel} from '../../plugin/model/generate-random-model.js';
 import {seededNormal} from '../../plugin/model/random-weights.js';
 import {readModelFolder} from '../../plugin/model/read-model-folder.js';
-import {createInferenceRuntime, float32Tensor, int64Tensor, type HostTensor, type InferenceSession} from '../../plugin/runtime/index.js';
+import {createInferenceRuntime, defaultThreadCount, float32Tensor, int64Tensor, type HostTensor, type InferenceSession} from '../../plugin/runtime/index.js';
 import {median, peakRssMb, round, seconds, timeRuns, type Timings} from './bench-stats.js';
 import {buildMatmulProbe} from './matmul-probe.js';
 import {countUnetFlops, type UnetFlops} from './unet-flops.js';
 
-const BUDGET = 0.75;
+const BUDGET = 0.85;
 
 const USAGE = `Usage: npm run bench:unet -- [options]
   --runs N          timed runs per UNet shape (median reported; default 3)
   --warmup N        warm-up runs per shape, not timed (default 2)
   --sizes LIST      pixel sizes, latents are size/8 (default 256,512)
   --batches LIST    UNet batch sizes (default 1,2)
-  --matmul N        the reference MatMul is N×N×N with a constant N×N weight (default 2048)
+  --matmul N        the reference MatMuls are N×N×N, both operands fed at run time (default 2048)
+  --matmul-depth N  MatMuls chained in one reference run (default 4: amortizes the feed copies)
   --matmul-runs N   timed MatMul runs per burst; a burst precedes each UNet shape, one ends the run (default 5)
-  --threads N       ORT intra-op threads (default: ORT's, one per core)
+  --threads N       the UNet's ORT intra-op threads (default: the plugin's default, every core this
+                    process may use or FATEZERO_THREADS); the reference always uses every core
   --model-dir DIR   where the random model lives (default <tmpdir>/fatezero-bench/sd15-random)
   --clean           delete the generated model afterwards (default: keep it for the next run)`;
 
@@ -44,6 +49,7 @@ const {values: flags} = parseArgs({
 		batches: {type: 'string', default: '1,2'},
 		matmul: {type: 'string', default: '2048'},
 		'matmul-runs': {type: 'string', default: '5'},
+		'matmul-depth': {type: 'string', default: '4'},
 		threads: {type: 'string'},
 		'model-dir': {type: 'string'},
 		clean: {type: 'boolean', default: false},
@@ -71,6 +77,7 @@ const sizes = intList('sizes', flags.sizes);
 const batches = intList('batches', flags.batches);
 const matmulSize = positiveInt('matmul', flags.matmul);
 const matmulRuns = positiveInt('matmul-runs', flags['matmul-runs']);
+const matmulDepth = positiveInt('matmul-depth', flags['matmul-depth']);
 const threads = flags.threads === undefined ? undefined : positiveInt('threads', flags.threads);
 for (const size of sizes) {
 	if (size % 64 !== 0) {
@@ -93,8 +100,9 @@ const cpuSimd = (): string => {
 	const has = (f: string) => flagsLine.split(' ').includes(f);
 	return has('avx512f') ? 'avx512' : has('avx2') ? 'avx2' : has('avx') ? 'avx' : 'sse';
 };
-// ORT's default intra-op pool has one thread per core; the CPU share of each run is measured against it.
-const ortThreads = threads ?? os.cpus().length;
+// The cores this process may use (affinity, cgroup quota; not FATEZERO_THREADS): the reference's
+// thread count and the denominator of every CPU share.
+const cores = defaultThreadCount({env: {}});
 
 const benchStart = performance.now();
 
@@ -116,9 +124,13 @@ const graphsMs = performance.now() - start;
 const bytesOf = (files: {index: {fileSizeInBytes: number}}[]) => files.reduce((sum, {index}) => sum + index.fileSizeInBytes, 0);
 const unetWeightBytes = bytesOf(model.unet.weights);
 const modelBytes = unetWeightBytes + bytesOf(model.vae.weights) + bytesOf(model.textEncoder.weights);
-const matmul = buildMatmulProbe(cacheDir, matmulSize, matmulSize, matmulSize);
+const matmul = buildMatmulProbe(matmulSize, matmulDepth);
 
+// the default path, as users get it (or --threads)
 const runtime = await createInferenceRuntime(threads === undefined ? {} : {intraOpThreads: threads});
+// the reference: every core, whatever the UNet runs with
+const referenceRuntime = await createInferenceRuntime({intraOpThreads: cores.threads});
+log(`UNet threads ${runtime.threads.describe}; reference threads ${cores.threads} (every core: ${cores.describe})`);
 
 type UnetRow = {
 	size: number;
@@ -140,13 +152,13 @@ let rssAfterSession: number;
 let rssSteady: number;
 
 try {
-	const matmulSession = await runtime.createSession(matmul.spec);
-	const matmulFeeds = {a: float32Tensor(seededNormal(2, 'matmul.a', matmulSize * matmulSize), matmul.inputDims)};
+	const matmulSession = await referenceRuntime.createSession(matmul.spec);
+	const matmulFeeds = matmul.feeds;
 	// The reference is measured in short bursts between the UNet shapes rather than once: on a
 	// shared 2-core machine the load changes within minutes, and interleaving exposes both
 	// measurements to the same conditions (the table shows each burst, so drift is visible).
 	const matmulBurst = async (when: string) => {
-		const timings = await timeRuns(() => matmulSession.run(matmulFeeds), matmulBursts.length === 0 ? Math.max(warmup, 1) : 1, matmulRuns, ortThreads);
+		const timings = await timeRuns(() => matmulSession.run(matmulFeeds), matmulBursts.length === 0 ? Math.max(warmup, 1) : 1, matmulRuns, cores.threads);
 		matmulBursts.push({when, timings});
 		log(`MatMul ${matmul.label} ${when}: median ${round(timings.median, 1)} ms, ${round(matmul.flops / timings.median / 1e6)} GFLOP/s`);
 	};
@@ -187,7 +199,7 @@ try {
 				},
 				warmup,
 				runs,
-				ortThreads,
+				cores.threads,
 			);
 			const msPerFrame = timings.median / batch;
 			const gflops = (flops.total * batch) / timings.median / 1e6;
@@ -200,7 +212,7 @@ try {
 	await unet.dispose();
 	await matmulBurst('at the end');
 } finally {
-	await runtime.dispose();
+	await Promise.all([runtime.dispose(), referenceRuntime.dispose()]);
 	rmSync(cacheDir, {recursive: true, force: true});
 	if (flags.clean) {
 		rmSync(modelDir, {recursive: true, force: true});
@@ -223,7 +235,11 @@ const figures: Record<string, number | string | boolean> = {
 	ort: ortVersion,
 	cpus: os.cpus().length,
 	cpu_simd: cpuSimd(),
-	threads: threads ?? 'default',
+	cores: cores.threads,
+	cores_source: cores.source,
+	threads: runtime.threads.threads,
+	threads_source: runtime.threads.source,
+	reference_threads: cores.threads,
 	runs,
 	warmup,
 	model_reused: generated.alreadyExisted,
@@ -260,10 +276,19 @@ figures.rss_after_generate_mb = Math.round(rssAfterGenerate);
 figures.rss_after_session_mb = Math.round(rssAfterSession);
 figures.rss_steady_mb = Math.round(rssSteady);
 figures.peak_rss_mb = Math.round(peakRss);
-// the most disturbed measurement of the run: well below ~0.9, other processes took the cores
-const lowestShare = Math.min(...[...matmulBursts.map((b) => b.timings), ...unetRows.map((r) => r.timings)].map((t) => median(t.cpuShare)));
+// CPU share of the cores this process may use, per row; the lowest says how well the run used the machine
+const allTimings = [...matmulBursts.map((b) => b.timings), ...unetRows.map((r) => r.timings)];
+const lowestShare = Math.min(...allTimings.map((t) => median(t.cpuShare)));
+const othersMax = Math.max(0, ...allTimings.map((t) => t.othersShare ?? 0));
+// Noise only when the share is low AND other processes (or the hypervisor) really took CPU time
+// during those rows; a low share on an idle machine means ORT left cores idle, which is a finding.
+const LOW_SHARE = 0.9;
+const OTHERS_TOOK = 0.1;
+const lowRows = allTimings.filter((t) => median(t.cpuShare) < LOW_SHARE);
+const noisy = lowRows.some((t) => (t.othersShare ?? 0) >= OTHERS_TOOK);
 figures.cpu_share_min = round(lowestShare, 2);
-figures.noisy = lowestShare < 0.9;
+figures.others_share_max = round(othersMax, 2);
+figures.noisy = noisy;
 figures.total_s = seconds(performance.now() - benchStart);
 
 const list = (values: number[]) => values.map((v) => Math.round(v)).join(' ');
@@ -277,12 +302,13 @@ const row = (name: string, batch: string, t: Timings, msPerFrame: string, gflops
 		String(round(gflops)).padStart(8),
 		share.padStart(10),
 		`${Math.round(100 * median(t.cpuShare))}%`.padStart(5),
+		(t.othersShare === null ? '?' : `${Math.round(100 * t.othersShare)}%`).padStart(7),
 		`  ${list(t.warmup)} | ${list(t.timed)}`,
 	].join(' ');
 const lines = [
 	'',
 	'UNet throughput: SD-1.5 architecture, random weights, fp32 compute, CPU execution provider',
-	`node ${process.version} · onnxruntime-node ${ortVersion} · ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}, ${cpuSimd()}) · intra-op threads ${threads ?? 'ORT default (one per core)'}`,
+	`node ${process.version} · onnxruntime-node ${ortVersion} · ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}, ${cpuSimd()}) · cores usable ${cores.describe} · UNet intra-op threads ${runtime.threads.describe} · reference ${cores.threads}`,
 	`model ${modelDir} (${generated.alreadyExisted ? 'reused' : `generated in ${seconds(generateMs)} s`}; UNet weights ${gib(unetWeightBytes)} fp16)`,
 	`graphs built in ${seconds(graphsMs)} s · UNet session created in ${seconds(sessionCreateMs)} s`,
 	'FLOPs per frame-call, 2 per multiply-accumulate (norms, activations, softmax not counted):',
@@ -291,22 +317,23 @@ const lines = [
 		return `  ${size}²: ${round(f.total / 1e9)} GFLOP (conv ${round(f.conv / 1e9)}, linear ${round(f.linear / 1e9)}, attention ${round(f.attention / 1e9)})`;
 	}),
 	'',
-	['case'.padEnd(36), 'batch', 'ms/call'.padStart(9), 'ms/frame'.padStart(9), 'GFLOP/s'.padStart(8), 'vs MatMul'.padStart(10), 'CPU'.padStart(5), '  warm-up ms | timed ms'].join(' '),
+	['case'.padEnd(36), 'batch', 'ms/call'.padStart(9), 'ms/frame'.padStart(9), 'GFLOP/s'.padStart(8), 'vs MatMul'.padStart(10), 'CPU'.padStart(5), 'others'.padStart(7), '  warm-up ms | timed ms'].join(' '),
 	...matmulBursts.map((burst) => row(`MatMul ${matmul.label} ${burst.when}`, '-', burst.timings, '-', gflopsOf(burst.timings.median), '-')),
 	...unetRows.map((r) =>
 		row(`UNet ${r.size}² (latent ${r.latent}²)${r.finite ? '' : ' NaN!'}`, String(r.batch), r.timings, String(round(r.msPerFrame)), r.gflops, `${round((100 * r.gflops) / r.reference)} %`),
 	),
 	'',
-	`MatMul reference: ${round(matmulGflops)} GFLOP/s (median of ${matmulAll.length} runs in ${matmulBursts.length} bursts; fastest run ${round(matmulBestGflops)}); each UNet row is compared with the bursts just before and after it`,
+	`MatMul reference (${matmul.label}, both operands fed at run time, ${cores.threads} threads): ${round(matmulGflops)} GFLOP/s (median of ${matmulAll.length} runs in ${matmulBursts.length} bursts; fastest run ${round(matmulBestGflops)}); each UNet row is compared with the bursts just before and after it`,
 	`budget: UNet ≥ ${BUDGET * 100} % of MatMul → ${budgetMet ? 'met' : 'NOT met'} (${sizes
 		.map((s) => `${s}²: ${round(100 * (figures[`unet_vs_matmul_${s}`] as number))} % at batch ${figures[`unet_best_batch_${s}`]}`)
 		.join(', ')})`,
 	`peak RSS ${Math.round(peakRss)} MiB (after generating ${Math.round(rssAfterGenerate)}, after UNet session creation ${Math.round(rssAfterSession)}; RSS with the UNet live ${Math.round(rssSteady)}) · total ${seconds(performance.now() - benchStart)} s`,
-	`CPU share (CPU time ÷ wall time × ${ortThreads} threads, median per row) ${Math.round(100 * lowestShare)} % at the lowest${
-		lowestShare < 0.9
-			? ': other processes took the cores during this run, so ms and GFLOP/s are noisy; the vs-MatMul ratios hold up better, as each compares with MatMul bursts run under the same load'
-			: ''
-	}`,
+	`CPU share (this process's CPU time ÷ wall time × ${cores.threads} cores, median per row) ${Math.round(100 * lowestShare)} % at the lowest; other processes took at most ${Math.round(100 * othersMax)} % of the machine in a row`,
+	...(noisy
+		? ['⚠ other processes took the CPU during low-share rows, so ms and GFLOP/s are noisy; the vs-MatMul ratios hold up better, as each compares with MatMul bursts run under the same load']
+		: lowRows.length > 0
+			? [`note: CPU share below ${LOW_SHARE * 100} % with no competing load: ORT left cores idle (UNet threads ${runtime.threads.describe} of ${cores.threads} cores)`]
+			: []),
 	flags.clean ? 'model deleted (--clean)' : `model kept for the next run (${gib(modelBytes)} on disk; --clean deletes it)`,
 ];
 console.log(lines.join('\n'));
