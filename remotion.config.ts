@@ -1,10 +1,10 @@
-// Remotion settings for the demo project (`npx remotion studio|render` read this file; the
-// `fatezero` commands pass the same settings through the Node APIs).
+// Remotion settings for the demo project (`npx remotion studio|render` read this file, and the
+// `fatezero` commands load it the same way).
 import {Config} from '@remotion/cli/config';
 import {existsSync} from 'node:fs';
 
-// The FateZero cache is the public dir: compositions load edited frames with staticFile().
-Config.setPublicDir('cache');
+// No public dir setting: like a user's project, edited clips are published into public/fatezero/
+// (the store stays in cache/), and `fatezero` commands read this file as `npx remotion` does.
 if (existsSync('/usr/bin/chromium')) Config.setBrowserExecutable('/usr/bin/chromium');
 Config.setOverwriteOutput(true);
 Config.overrideWebpackConfig((config) => ({

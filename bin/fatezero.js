@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// The `fatezero` command. A published package runs the compiled CLI from dist/; a clone of the
-// repository without a build runs the TypeScript sources through tsx (a devDependency).
+// The `fatezero` command. The published package runs the compiled CLI from dist/ (no tsx needed).
+// In a clone of the repository the TypeScript sources are the truth, so they run through tsx (a
+// devDependency) even when a dist/ from an earlier build or `npm pack` is lying around.
 import {existsSync} from 'node:fs';
 
-const compiled = new URL('../dist/plugin/cli/main.js', import.meta.url);
-if (existsSync(compiled)) {
-	await import(compiled.href);
-} else {
+const sources = new URL('../plugin/cli/main.ts', import.meta.url);
+if (existsSync(sources)) {
 	const {register} = await import('tsx/esm/api');
 	register();
-	await import(new URL('../plugin/cli/main.ts', import.meta.url).href);
+	await import(sources.href);
+} else {
+	await import(new URL('../dist/plugin/cli/main.js', import.meta.url).href);
 }

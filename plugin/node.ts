@@ -23,7 +23,6 @@ export type {ExecutionProviderName, InferenceRuntime, InferenceSession, Provider
 export {readFrameFolder} from './media/read-frame-folder.js';
 export {writePngFrames} from './media/write-png-frames.js';
 export {psnr} from './media/psnr.js';
-export {resolveCacheDir} from './frame-cache/resolve-cache-dir.js';
 export {loadFateZero} from './fatezero/load-fatezero.js';
 export type {FateZeroEngine, LoadFateZeroOptions} from './fatezero/load-fatezero.js';
 export {runFateZero} from './fatezero/run-fatezero.js';
@@ -42,5 +41,7 @@ export type {ImportedSource, ImportSourceOptions, SourceInfo, FrameSelection, Cr
 export * from './frame-cache/index.js';
 export * from './jobs/index.js';
 export * from './node/index.js';
+export * from './project/index.js';
+export {publishToPublicDir, publicFramesDir} from './frame-cache/publish-to-public-dir.js';
 export {loadOfficialConfig, parseOfficialConfig} from './fatezero/official-config/index.js';
 export * from './studio/index.js';

@@ -1,7 +1,7 @@
 import {parseArgs} from 'node:util';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {gcCache, GC_DEFAULTS, listEntries, removeEntry, verifyCache, type CacheEntryInfo} from '../frame-cache/cache-maintenance.js';
-import {resolveCacheDir} from '../frame-cache/resolve-cache-dir.js';
+import {resolveCacheDir} from '../project/resolve-cache-dir.js';
 import {integerOption, withArgErrors} from './parse-cli-args.js';
 
 export const CACHE_HELP = `fatezero cache <ls | verify | gc> [options]
@@ -52,7 +52,7 @@ const entryRow = (e: CacheEntryInfo): string[] => [
 	formatBytes(e.bytes),
 	formatDate(e.createdAt),
 	formatDate(e.lastUsedAt),
-	[!e.valid ? `incomplete (${e.problem})` : '', e.locked ? 'locked' : '', e.inUse ? 'in use' : ''].filter(Boolean).join(', '),
+	[!e.valid ? `incomplete (${e.problem})` : '', e.locked ? 'locked' : '', e.inUse ? 'in use' : '', e.generatedModel ? 'generated model (noise)' : ''].filter(Boolean).join(', '),
 ];
 
 const list = async (cacheDir: string, json: boolean): Promise<number> => {

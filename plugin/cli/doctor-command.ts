@@ -4,7 +4,7 @@ import {createRequire} from 'node:module';
 import {parseArgs} from 'node:util';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {ATTENTION_PRESETS, referenceFrameTable, type AttentionPreset} from '../fatezero/reference-frames.js';
-import {resolveCacheDir} from '../frame-cache/resolve-cache-dir.js';
+import {resolveCacheDir} from '../project/resolve-cache-dir.js';
 import {validateModelWeights} from '../graph/compile-model-graphs.js';
 import {readModelFolder, type ModelFolder} from '../model/read-model-folder.js';
 import {defaultThreadCount, parseExecutionProvider, probeExecutionProviders} from '../runtime/index.js';
@@ -13,7 +13,7 @@ import {reconstructFrames} from '../diffusion/reconstruct-frames.js';
 import {readFrameFolder} from '../media/read-frame-folder.js';
 import {writePngFrames} from '../media/write-png-frames.js';
 import {integerOption, withArgErrors} from './parse-cli-args.js';
-import {resolveModelDir} from './resolve-model-dir.js';
+import {resolveCommandModel as resolveModelDir} from '../project/resolve-model.js';
 
 export const DOCTOR_HELP = `fatezero doctor [--model DIR] [--reconstruct FRAMES_DIR] [options]
 

@@ -10,7 +10,7 @@ import {loadOfficialConfig, type OfficialConfig} from '../fatezero/official-conf
 import {checkStepWindow, CONTROLLER_OPTIONS, type BlendWords, type ControllerOption, type CrossReplaceSteps, type ReweightOptions, type StepWindow} from '../fatezero/prompt-to-prompt/index.js';
 import {ATTENTION_PRESETS, type AttentionPreset, type ReferenceFrameSpec} from '../fatezero/reference-frames.js';
 import {buildFateZeroTargets, runFateZero, type FateZeroEdit, type FateZeroResult} from '../fatezero/run-fatezero.js';
-import {resolveCacheDir} from '../frame-cache/resolve-cache-dir.js';
+import {resolveCacheDir} from '../project/resolve-cache-dir.js';
 import {importSource} from '../media/import-source.js';
 import {writePngFrames} from '../media/write-png-frames.js';
 import type {ProgressEvent} from '../diffusion/progress.js';
@@ -18,7 +18,7 @@ import {readModelFolder} from '../model/read-model-folder.js';
 import {readFloatTensor, readSafetensorsIndex, writeSafetensors, type SafetensorsIndex} from '../model/safetensors-file.js';
 import {parseExecutionProvider} from '../runtime/index.js';
 import {integerOption, withArgErrors} from './parse-cli-args.js';
-import {resolveModelDir, type ResolvedModelDir} from './resolve-model-dir.js';
+import {resolveCommandModel as resolveModelDir, type ResolvedModel as ResolvedModelDir} from '../project/resolve-model.js';
 
 export const EDIT_HELP = `fatezero edit --source-prompt TEXT --prompt TEXT [--prompt TEXT …] (--frames DIR | --video FILE | --frames-tensor FILE) --out DIR [options]
 fatezero edit --config FILE --out DIR [options as overrides]

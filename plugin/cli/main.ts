@@ -4,7 +4,8 @@ import {doctorCommand, DOCTOR_HELP} from './doctor-command.js';
 import {editCommand, EDIT_HELP} from './edit-command.js';
 import {formatCliError} from './format-cli-error.js';
 import {promptsCommand, PROMPTS_HELP} from './prompts-command.js';
-import {prerenderCommand, PRERENDER_HELP, renderCommand, RENDER_HELP} from './prerender-command.js';
+import {prerenderCommand, PRERENDER_HELP} from './prerender-command.js';
+import {renderCommand, RENDER_HELP} from './render-command.js';
 import {runCommand, RUN_HELP} from './run-command.js';
 import {studioCommand, STUDIO_HELP} from './studio-command.js';
 

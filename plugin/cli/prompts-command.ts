@@ -15,9 +15,9 @@ import {
 	type ControllerKind,
 	type ControllerOption,
 } from '../fatezero/prompt-to-prompt/index.js';
-import {resolveCacheDir} from '../frame-cache/resolve-cache-dir.js';
+import {resolveCacheDir} from '../project/resolve-cache-dir.js';
 import {withArgErrors} from './parse-cli-args.js';
-import {resolveModelDir} from './resolve-model-dir.js';
+import {resolveCommandModel as resolveModelDir} from '../project/resolve-model.js';
 
 export const PROMPTS_HELP = `fatezero prompts --source TEXT --target TEXT [--words W1,W2,…] [options]
 

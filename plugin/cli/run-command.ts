@@ -2,23 +2,26 @@ import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import {parseArgs} from 'node:util';
 import {FateZeroError} from '../errors/fatezero-error.js';
-import {resolveCacheDir} from '../frame-cache/resolve-cache-dir.js';
+import {loadRemotionProject} from '../node/remotion-project.js';
 import {JobQueue} from '../jobs/job-queue.js';
 import {withArgErrors} from './parse-cli-args.js';
 import {createProgressDisplay, formatTable} from './progress-display.js';
+import {printSettings, SETTINGS_FLAG_OPTIONS, SETTINGS_HELP, settingsFromFlags} from './settings-flags.js';
 
-export const RUN_HELP = `fatezero run <clip.json> [--cache-dir DIR] [--project-root DIR] [--json-progress]
+export const RUN_HELP = `fatezero run <clip.json> [--json-progress] [--memory-budget-mb N] [settings]
 
 Runs one clip descriptor (the same JSON as a <FateZeroClip> clip prop) through import, inversion,
-editing and publication, reusing every cached stage. The last line printed is a JSON object
+editing and publication, reusing every cached stage. In a Remotion project the clip is also
+published into <public dir>/fatezero/. The last line printed is a JSON object
 {"key": …, "status": "hit" | "computed" | "joined", "path": …}: "joined" means another process
-computed the clip while this one waited.
+computed the clip while this one waited. Relative source paths resolve against the clip file's
+folder, or --project-root when given.
 
 Options:
-  --cache-dir DIR      Default FATEZERO_CACHE_DIR or ./cache.
-  --project-root DIR   Relative source and model paths resolve against it. Default: the clip file's folder.
   --json-progress      Print progress events as JSON lines on stderr instead of bars.
-  --memory-budget-mb N Working memory allowed beyond the weights (chooses the chunk size).`;
+  --memory-budget-mb N Working memory allowed beyond the weights (chooses the chunk size).
+
+${SETTINGS_HELP}`;
 
 export const runCommand = async (args: string[]): Promise<number> => {
 	const {values, positionals} = withArgErrors('run', () =>
@@ -27,8 +30,7 @@ export const runCommand = async (args: string[]): Promise<number> => {
 			strict: true,
 			allowPositionals: true,
 			options: {
-				'cache-dir': {type: 'string'},
-				'project-root': {type: 'string'},
+				...SETTINGS_FLAG_OPTIONS,
 				'json-progress': {type: 'boolean'},
 				'memory-budget-mb': {type: 'string'},
 			},
@@ -47,11 +49,21 @@ export const runCommand = async (args: string[]): Promise<number> => {
 	}
 	const budget = values['memory-budget-mb'] === undefined ? undefined : Number(values['memory-budget-mb']);
 	if (budget !== undefined && !(budget > 0)) throw new FateZeroError('INVALID_OPTION', `--memory-budget-mb must be a positive number of megabytes; got "${values['memory-budget-mb']}".`);
+	const settings = settingsFromFlags(values);
+	// Outside a Remotion project (no @remotion/cli) the clip stays in the store only.
+	const project = await loadRemotionProject(settings, process.cwd()).catch(() => null);
+	printSettings(settings, project ?? undefined);
 	const display = createProgressDisplay();
 	const started = performance.now();
 	const queue = new JobQueue({
-		cacheDir: resolveCacheDir(values['cache-dir']),
-		projectRoot: values['project-root'] ? path.resolve(values['project-root']) : path.dirname(file),
+		cacheDir: settings.cacheDir.value,
+		// a clip file's relative sources resolve against its own folder unless --project-root says otherwise
+		projectRoot: values['project-root'] ? settings.projectRoot : path.dirname(file),
+		model: settings.model,
+		executionProvider: settings.executionProvider.value,
+		computeType: settings.computeType.value,
+		threads: settings.threads.value,
+		publicDir: project?.publicDir.value ?? null,
 		memoryBudgetInMegabytes: budget,
 		onProgress: (event) => (values['json-progress'] ? process.stderr.write(`${JSON.stringify(event)}\n`) : display.update(event)),
 	});
@@ -67,7 +79,8 @@ export const runCommand = async (args: string[]): Promise<number> => {
 				[[result.descriptor.label ?? path.basename(file), result.key.slice(0, 12), result.statuses.source, result.statuses.inversion, result.statuses.clip, `${seconds}s`]],
 			),
 		);
-		console.log(JSON.stringify({key: result.key, status: result.status, path: result.path}));
+		if (result.generatedModel) console.error('⚠ Edited with the generated random-weight model (generated:tiny): the frames are noise.');
+		console.log(JSON.stringify({key: result.key, status: result.status, path: result.path, publicPath: result.publicPath, generatedModel: result.generatedModel}));
 		return 0;
 	} finally {
 		process.off('SIGINT', onSignal);

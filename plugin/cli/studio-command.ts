@@ -1,24 +1,26 @@
 import {spawn, type ChildProcess} from 'node:child_process';
-import {existsSync} from 'node:fs';
+import {existsSync, mkdirSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import {parseArgs} from 'node:util';
 import {FateZeroError} from '../errors/fatezero-error.js';
-import {resolveCacheDir} from '../frame-cache/resolve-cache-dir.js';
-import {parseExecutionProvider} from '../runtime/index.js';
+import {GENERATED_TINY_MODEL} from '../project/project-settings.js';
+import {NO_MODEL_ADVICE} from '../project/resolve-model.js';
+import {loadRemotionProject, remotionCliScript} from '../node/remotion-project.js';
 import {startJobServer} from '../studio/job-server.js';
 import {studioOrigins} from '../studio/origin-policy.js';
 import {DEFAULT_JOB_SERVER_PORT, JOB_SERVER_ENV, type StudioJobState} from '../studio/studio-job-state.js';
 import {integerOption, withArgErrors} from './parse-cli-args.js';
+import {printSettings, SETTINGS_FLAG_OPTIONS, SETTINGS_HELP, settingsFromFlags} from './settings-flags.js';
 
-export const STUDIO_HELP = `fatezero studio [entry] [options]
+export const STUDIO_HELP = `fatezero studio [entry] [options] [settings]
 
-Starts the FateZero job server on 127.0.0.1, then Remotion Studio with the FateZero cache as its
-public dir. A <FateZeroClip> whose frames are not cached shows a progress card (stage, step i/N,
-ETA, a preview image) and asks the job server to compute it; the edited frames replace the card
-when the job is done. Editing a prompt in the props panel queues a new job; the old result stays
-cached. Ctrl-C stops both.
+Starts the FateZero job server on 127.0.0.1, then your project's Remotion Studio with your
+remotion.config.ts and public dir. A <FateZeroClip> whose frames are not published yet shows a
+progress card (stage, step i/N, ETA, a preview image) and asks the job server to compute it; the
+finished frames are published into <public dir>/fatezero/ and replace the card. Editing a prompt
+in the props panel queues a new job; the old result stays cached. Ctrl-C stops both.
 
 Run it from the Remotion project's folder (where remotion.config.ts and node_modules are).
 [entry] is the Remotion entry file; default: the one Remotion finds (e.g. src/index.ts).
@@ -27,14 +29,12 @@ Options:
   --port N               Studio's port. Default: the first free port from 3000.
   --job-server-port N    The job server's port on 127.0.0.1 (0: any free one). Default ${DEFAULT_JOB_SERVER_PORT}; the Studio
                          page learns it through ${JOB_SERVER_ENV}.
-  --cache-dir DIR        The FateZero cache, also Studio's public dir. Default FATEZERO_CACHE_DIR or ./cache.
-  --project-root DIR     Clip sources resolve against it and must lie inside it. Default: the current folder.
-  --model DIR            SD-1.x model folder for the jobs. Default FATEZERO_MODEL, else the generated tiny
-                         random-weight model (noise-like results). Clips naming another model are refused.
   --allow-origin URL     Another origin allowed to call the job server (repeatable), e.g. a Studio opened
                          through its network address. Default: http://localhost:<port> and http://127.0.0.1:<port>.
-  --execution-provider P cpu | cuda | webgpu. Default cpu.
-  --open                 Open Studio in the default browser.`;
+  --open                 Open Studio in the default browser.
+Clips naming another model than the configured one are refused.
+
+${SETTINGS_HELP}`;
 
 /** Whether `port` can be bound on every loopback/wildcard host Studio may use. */
 const portIsFree = async (port: number): Promise<boolean> => {
@@ -53,18 +53,6 @@ const portIsFree = async (port: number): Promise<boolean> => {
 const pickStudioPort = async (): Promise<number> => {
 	for (let port = 3000; port <= 3100; port++) if (await portIsFree(port)) return port;
 	throw new FateZeroError('INVALID_OPTION', 'No free port for Studio between 3000 and 3100. Pass one with --port.');
-};
-
-const remotionCli = (projectDir: string): string => {
-	try {
-		const require = createRequire(path.join(projectDir, 'package.json'));
-		return path.join(path.dirname(require.resolve('@remotion/cli/package.json')), 'remotion-cli.js');
-	} catch {
-		throw new FateZeroError(
-			'INVALID_INPUT',
-			`Remotion Studio (@remotion/cli) is not installed for ${projectDir}. Run "fatezero studio" from your Remotion project's folder, or install it there: npm i -D @remotion/cli@4.0.529 remotion@4.0.529.`,
-		);
-	}
 };
 
 const waitForStudio = async (url: string, child: ChildProcess, timeoutMs: number): Promise<boolean> => {
@@ -96,13 +84,10 @@ export const studioCommand = async (args: string[]): Promise<number> => {
 			strict: true,
 			allowPositionals: true,
 			options: {
+				...SETTINGS_FLAG_OPTIONS,
 				port: {type: 'string'},
 				'job-server-port': {type: 'string'},
-				'cache-dir': {type: 'string'},
-				'project-root': {type: 'string'},
-				model: {type: 'string'},
 				'allow-origin': {type: 'string', multiple: true},
-				'execution-provider': {type: 'string'},
 				open: {type: 'boolean'},
 			},
 		}),
@@ -114,28 +99,31 @@ export const studioCommand = async (args: string[]): Promise<number> => {
 	if (entry !== undefined && !existsSync(entry)) {
 		throw new FateZeroError('INVALID_OPTION', `Entry file ${entry} does not exist (looked in ${process.cwd()}). Pass your Remotion entry, e.g. "fatezero studio src/index.ts".`);
 	}
+	const settings = settingsFromFlags(values);
+	// Remotion's root is where the command runs (as for npx remotion); sources resolve against the project root
 	const projectDir = process.cwd();
-	const cli = remotionCli(projectDir);
-	const cacheDir = resolveCacheDir(values['cache-dir']);
-	const projectRoot = path.resolve(values['project-root'] ?? projectDir);
+	if (settings.model.value === null) {
+		throw new FateZeroError('MODEL_NOT_CONFIGURED', `No model is configured, so Studio's clips could not be computed; nothing was started.\n${NO_MODEL_ADVICE}`);
+	}
+	const project = await loadRemotionProject(settings, process.cwd());
+	printSettings(settings, project);
+	const cli = remotionCliScript(projectDir);
+	// Studio watches the public dir it finds at start: create it (and our folder) first
+	mkdirSync(path.join(project.publicDir.value, 'fatezero'), {recursive: true});
+	const cacheDir = settings.cacheDir.value;
+	const projectRoot = settings.projectRoot;
 	const studioPort = values.port === undefined ? await pickStudioPort() : integerOption('port', values.port, 3000, 1024);
 	const jobServerPort = integerOption('job-server-port', values['job-server-port'], DEFAULT_JOB_SERVER_PORT, 0);
-	const executionProvider = values['execution-provider'] === undefined ? undefined : parseExecutionProvider(values['execution-provider']);
-	if (values.model) {
-		const model = path.resolve(values.model);
-		if (!existsSync(model)) throw new FateZeroError('INVALID_OPTION', `--model ${values.model} does not exist (${model}). Pass a Stable Diffusion 1.x folder (diffusers layout).`);
-		// jobs of clips with model null use FATEZERO_MODEL (runClipJob); this process is ours
-		process.env.FATEZERO_MODEL = model;
-	}
-	const model = process.env.FATEZERO_MODEL;
+	const model = settings.model.value;
 
 	const server = await startJobServer({
 		port: jobServerPort,
 		cacheDir,
 		projectRoot,
 		allowedOrigins: [...studioOrigins(studioPort), ...(values['allow-origin'] ?? [])],
-		allowedModels: model ? [model] : [],
-		executionProvider,
+		allowedModels: model === GENERATED_TINY_MODEL ? [] : [model],
+		executionProvider: settings.executionProvider.value,
+		queueOptions: {model: settings.model, publicDir: project.publicDir.value, computeType: settings.computeType.value, threads: settings.threads.value},
 	});
 	const lastStage = new Map<string, string>();
 	server.jobs.subscribe((state) => {
@@ -147,14 +135,23 @@ export const studioCommand = async (args: string[]): Promise<number> => {
 		console.log(describeState(state));
 	});
 	const studioUrl = `http://localhost:${studioPort}`;
-	console.log(`FateZero job server: ${server.url} (cache ${cacheDir}, sources under ${projectRoot})`);
-	console.log(model ? `Model: ${model}` : 'Model: none configured (--model or FATEZERO_MODEL): jobs use the generated tiny random-weight model; its images are noise-like.');
+	console.log(`FateZero job server: ${server.url} (store ${cacheDir}, clips published into ${project.publicDir.value}/fatezero, sources under ${projectRoot})`);
+	if (model === GENERATED_TINY_MODEL) console.log('⚠ Model: the generated random-weight test model (generated:tiny): edited frames are noise.');
 	console.log(`Remotion Studio: ${studioUrl} (starting…)`);
 
 	const child = spawn(
 		process.execPath,
-		[cli, 'studio', ...(entry ? [entry] : []), '--port', String(studioPort), '--public-dir', cacheDir, ...(values.open ? [] : ['--no-open'])],
-		{cwd: projectDir, env: {...process.env, [JOB_SERVER_ENV]: server.url}, stdio: ['inherit', 'inherit', 'inherit']},
+		[
+			cli,
+			'studio',
+			...(entry ? [entry] : []),
+			'--port',
+			String(studioPort),
+			// remotion.config.ts's public dir is read by Studio itself; FateZero's own setting must be passed
+			...(project.publicDir.source === 'remotion.config' || project.publicDir.source === 'default' ? [] : ['--public-dir', project.publicDir.value]),
+			...(values.open ? [] : ['--no-open']),
+		],
+		{cwd: projectDir, env: {...process.env, ...project.envVariables, [JOB_SERVER_ENV]: server.url}, stdio: ['inherit', 'inherit', 'inherit']},
 	);
 	const exited = new Promise<number>((resolve) => {
 		child.once('exit', (code, signal) => resolve(code ?? (signal ? 0 : 1)));

@@ -1,6 +1,6 @@
 import type {ClipDescriptor} from './clip-descriptor.js';
 
-type Defaults = Omit<ClipDescriptor, 'source' | 'sourcePrompt' | 'prompt' | 'label'>;
+type Defaults = Omit<ClipDescriptor, 'source' | 'sourcePrompt' | 'prompt' | 'label' | 'frameBaseUrl'>;
 
 const deepFreeze = <T>(value: T): T => {
 	if (value && typeof value === 'object') {
@@ -42,4 +42,4 @@ export const CLIP_DEFAULTS: Readonly<Defaults> = deepFreeze({
  * Fields that never change pixels. They stay in the descriptor (for people and tools) but are
  * left out of the descriptor key, so renaming a clip reuses its cache.
  */
-export const NON_PIXEL_FIELDS = ['label'] as const satisfies readonly (keyof ClipDescriptor)[];
+export const NON_PIXEL_FIELDS = ['label', 'frameBaseUrl'] as const satisfies readonly (keyof ClipDescriptor)[];

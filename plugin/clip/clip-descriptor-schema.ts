@@ -218,6 +218,10 @@ export const clipDescriptorSchema = strictObject(
 			.optional()
 			.describe(`UNet levels with fewer channels than this keep per-frame self-attention (FateZero's least_sc_channel). Default ${d.leastScChannel}.`),
 		label: z.string({error: 'a string'}).optional().describe('A name for progress and tables. Changes no pixels and no cache key.'),
+		frameBaseUrl: z
+			.url({protocol: /^https?$/, error: 'an absolute http(s) URL such as https://cdn.example.com/fatezero'})
+			.optional()
+			.describe('Where a deployed bundle reads this clip\'s frames (the folder holding index/, clips/, sources/) instead of the public dir. Changes no pixels and no cache key.'),
 	},
 	'an object {source, sourcePrompt, prompt, …}',
 ).superRefine((clip, ctx) => {

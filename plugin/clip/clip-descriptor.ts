@@ -62,4 +62,6 @@ export type ClipDescriptor = {
 	leastScChannel: number;
 	/** A name for people (progress, tables); not part of any key. */
 	label?: string;
+	/** Read frames from this URL (a copy of the public `fatezero/` folder) instead of the public dir; not part of any key. */
+	frameBaseUrl?: string;
 };

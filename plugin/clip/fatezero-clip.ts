@@ -64,6 +64,7 @@ const applyClipDefaults = (clip: Parsed): ClipDescriptor => {
 		leastScChannel: clip.leastScChannel ?? d.leastScChannel,
 	};
 	if (clip.label !== undefined) descriptor.label = clip.label;
+	if (clip.frameBaseUrl !== undefined) descriptor.frameBaseUrl = clip.frameBaseUrl.replace(/\/+$/, '');
 	return descriptor;
 };
 

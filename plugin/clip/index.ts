@@ -19,3 +19,4 @@ export {descriptorKey, descriptorKeyInputs} from './descriptor-key.js';
 export {ENGINE_VERSION} from './engine-version.js';
 export {sha256Hex} from './sha256-hex.js';
 export {formatSchemaIssues} from './format-schema-issues.js';
+export {PUBLIC_SUBFOLDER, FRAME_BASE_URL_ENV} from './public-layout.js';

@@ -42,6 +42,8 @@ export type CacheEntryInfo = {
 	locked: boolean;
 	/** A live process marked it in use. */
 	inUse: boolean;
+	/** An edited clip made with the generated random-weight model (its frames are noise). */
+	generatedModel: boolean;
 };
 
 const errno = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | null)?.code;
@@ -140,6 +142,7 @@ const describeEntry = async (
 		lastUsedAt: new Date(lastUsedMs).toISOString(),
 		locked: lock.state === 'held',
 		inUse: inUse.has(key),
+		generatedModel: manifest?.data?.generatedModel === true,
 	};
 };
 

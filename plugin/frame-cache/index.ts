@@ -1,5 +1,4 @@
 // Node: keys, manifests, atomic publication, locks and maintenance of the frame cache.
-export {resolveCacheDir} from './resolve-cache-dir.js';
 export {
 	CACHE_KINDS,
 	entryDir,

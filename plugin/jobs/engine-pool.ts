@@ -8,7 +8,7 @@ import {loadFateZero, type FateZeroEngine, type LoadFateZeroOptions} from '../fa
 export class EnginePool {
 	private readonly engines = new Map<string, Promise<FateZeroEngine>>();
 
-	constructor(private readonly base: Pick<LoadFateZeroOptions, 'cacheDir' | 'executionProvider' | 'computeType'>) {}
+	constructor(private readonly base: Pick<LoadFateZeroOptions, 'cacheDir' | 'executionProvider' | 'computeType' | 'intraOpThreads'>) {}
 
 	get(options: Pick<LoadFateZeroOptions, 'modelDir' | 'sizeInPixels' | 'leastScChannel'>): Promise<FateZeroEngine> {
 		const key = JSON.stringify([options.modelDir, options.sizeInPixels, options.leastScChannel]);

@@ -3,11 +3,19 @@ import {EnginePool} from './engine-pool.js';
 import type {OnJobProgress} from './job-progress.js';
 import {runClipJob, type ClipJobResult} from './run-clip-job.js';
 import type {ExecutionProviderName} from '../runtime/session-spec.js';
+import type {ComputeType, Setting} from '../project/project-settings.js';
 
 export type JobQueueOptions = {
 	cacheDir: string;
 	projectRoot?: string;
 	executionProvider?: ExecutionProviderName;
+	computeType?: ComputeType;
+	/** ORT intra-op threads; default every core. */
+	threads?: number | null;
+	/** The configured model for clips that name none; default the project settings (an error when none). */
+	model?: Pick<Setting<string | null>, 'value' | 'origin'>;
+	/** Remotion's public dir: finished clips are published into its fatezero/ subfolder. */
+	publicDir?: string | null;
 	/** Engine jobs at once per device. Default 1: one job already uses every core (or the GPU). */
 	engineConcurrency?: number;
 	memoryBudgetInMegabytes?: number;
@@ -26,7 +34,7 @@ export class JobQueue {
 
 	constructor(private readonly options: JobQueueOptions) {
 		this.queue = new PQueue({concurrency: options.engineConcurrency ?? 1});
-		this.pool = new EnginePool({cacheDir: options.cacheDir, executionProvider: options.executionProvider});
+		this.pool = new EnginePool({cacheDir: options.cacheDir, executionProvider: options.executionProvider, computeType: options.computeType, intraOpThreads: options.threads ?? undefined});
 	}
 
 	/** Queues a clip descriptor; resolves when its edited frames are published (or were cached). */
@@ -42,6 +50,9 @@ export class JobQueue {
 						cacheDir: this.options.cacheDir,
 						projectRoot: this.options.projectRoot,
 						pool: this.pool,
+						model: this.options.model,
+						publicDir: this.options.publicDir,
+						computeType: this.options.computeType,
 						memoryBudgetInMegabytes: this.options.memoryBudgetInMegabytes,
 						onProgress: this.options.onProgress,
 						signal: options.signal,

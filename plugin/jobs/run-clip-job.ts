@@ -1,10 +1,9 @@
-import {appendFileSync, existsSync} from 'node:fs';
+import {appendFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type {ClipDescriptor} from '../clip/clip-descriptor.js';
 import {descriptorKey} from '../clip/descriptor-key.js';
 import {parseClipDescriptor} from '../clip/fatezero-clip.js';
-import {resolveModelDir} from '../cli/resolve-model-dir.js';
 import {decodeLatents, encodeFrames} from '../diffusion/vae-codec.js';
 import {encodePrompts} from '../diffusion/encode-prompts.js';
 import {planChunks} from '../fatezero/chunk-plan.js';
@@ -16,7 +15,9 @@ import {getOrCompute, type GetOrComputeStatus} from '../frame-cache/compute-once
 import {clipContentKeys} from '../frame-cache/content-keys.js';
 import {writeIndex} from '../frame-cache/descriptor-index.js';
 import type {EntryManifest} from '../frame-cache/entry-manifest.js';
-import {withKeyLock} from '../frame-cache/key-lock.js';
+import {publishToPublicDir} from '../frame-cache/publish-to-public-dir.js';
+import {GENERATED_TINY_MODEL, resolveProjectSettings, type ComputeType, type Setting} from '../project/project-settings.js';
+import {resolveModel} from '../project/resolve-model.js';
 import {readEntry} from '../frame-cache/read-entry.js';
 import {hashSourceContent} from '../media/hash-source-content.js';
 import {importSource} from '../media/import-source.js';
@@ -38,6 +39,15 @@ export type ClipJobOptions = {
 	/** Relative source and model paths resolve against it. Default: the working directory. */
 	projectRoot?: string;
 	pool: EnginePool;
+	/**
+	 * The configured model (a clip's own `model` wins). Default: the project's settings
+	 * (FATEZERO_MODEL, fatezero.config.json); none at all is a MODEL_NOT_CONFIGURED error.
+	 */
+	model?: Pick<Setting<string | null>, 'value' | 'origin'>;
+	/** Remotion's public dir: the clip's frames and index are published into its fatezero/ subfolder. Default: none (store only). */
+	publicDir?: string | null;
+	/** Must match the pool's compute type; float16 gives other pixels, so it enters the keys. Default float32. */
+	computeType?: ComputeType;
 	memoryBudgetInMegabytes?: number;
 	onProgress?: OnJobProgress;
 	signal?: AbortSignal;
@@ -56,6 +66,10 @@ export type ClipJobResult = {
 	path: string;
 	manifest: EntryManifest;
 	descriptor: ClipDescriptor;
+	/** Made with the generated random-weight model (noise), not a real one. */
+	generatedModel: boolean;
+	/** The public fatezero/ folder the clip was published into, or null. */
+	publicPath: string | null;
 };
 
 // A diagnostic trail of engine runs (used by the concurrency tests to count them).
@@ -78,17 +92,16 @@ export const runClipJob = async (options: ClipJobOptions): Promise<ClipJobResult
 	const tick = progressTracker(job, options.onProgress);
 	const sourcePath = path.resolve(root, descriptor.source);
 	const contentHash = await hashSourceContent(sourcePath);
-	const modelOption = descriptor.model === null ? undefined : path.resolve(root, descriptor.model);
-	// Without a configured model, processes starting together would each generate the tiny model
-	// into the same folder (which replaces it: rm, then rename) under the feet of one already
-	// reading it. One generator at a time; the others then find it generated.
-	const generatedModel = path.join(options.cacheDir, 'models', 'tiny-random-sd');
-	const modelDir =
-		modelOption || process.env.FATEZERO_MODEL || existsSync(generatedModel)
-			? resolveModelDir(modelOption, options.cacheDir).dir
-			: await withKeyLock(`${generatedModel}.lock`, async () => resolveModelDir(undefined, options.cacheDir).dir, {signal: options.signal});
+	const modelSetting =
+		descriptor.model !== null
+			? {value: descriptor.model === GENERATED_TINY_MODEL ? GENERATED_TINY_MODEL : path.resolve(root, descriptor.model), origin: 'the clip\'s "model"'}
+			: (options.model ?? resolveProjectSettings({projectRoot: root}).model);
+	const resolvedModel = await resolveModel(modelSetting, options.cacheDir, {signal: options.signal});
+	const modelDir = resolvedModel.dir;
+	const computeType = options.computeType ?? 'float32';
 	const model = readModelFolder(modelDir);
-	const keys = clipContentKeys(descriptor, {contentHash, modelIdentity: model.modelIdentity});
+	// float32 keys stay as they were; another compute type gives other pixels, so it is in the key
+	const keys = clipContentKeys(descriptor, {contentHash, modelIdentity: model.modelIdentity, pixelOptions: computeType === 'float32' ? undefined : {computeType}});
 	const statuses: ClipJobResult['statuses'] = {source: 'skipped', inversion: 'skipped', clip: 'hit'};
 	const lock = {signal: options.signal, onWait: () => tick('wait', 0, 1)};
 
@@ -207,7 +220,7 @@ export const runClipJob = async (options: ClipJobOptions): Promise<ClipJobResult
 					width,
 					height,
 					timingsMs: {edit: editMs, decode: performance.now() - started - editMs},
-					data: {descriptorKey: dKey, sourceKey: keys.sourceKey, inversionKey: keys.inversionKey},
+					data: {descriptorKey: dKey, sourceKey: keys.sourceKey, inversionKey: keys.inversionKey, generatedModel: resolvedModel.generated},
 				};
 			},
 		});
@@ -215,7 +228,13 @@ export const runClipJob = async (options: ClipJobOptions): Promise<ClipJobResult
 	if (!clip) throw new Error('unreachable: the clip entry was neither read nor computed');
 	statuses.clip = clip.status;
 	// 6. the descriptor now resolves to this clip
-	await writeIndex(options.cacheDir, dKey, {editKey: keys.editKey, sourceKey: keys.sourceKey, inversionKey: keys.inversionKey, descriptor}, {fs: options.fs});
+	const target = {editKey: keys.editKey, sourceKey: keys.sourceKey, inversionKey: keys.inversionKey, descriptor};
+	await writeIndex(options.cacheDir, dKey, target, {fs: options.fs});
+	// 7. what the browser reads, into the public dir's fatezero/ subfolder (index record last)
+	const publicPath = options.publicDir
+		? await publishToPublicDir({cacheDir: options.cacheDir, publicDir: options.publicDir, record: {descriptorKey: dKey, ...target}, clipManifest: clip.manifest, sourceFrameCount: clip.manifest.frameCount!, fs: options.fs})
+		: null;
 	tick('done', 1, 1);
-	return {descriptorKey: dKey, key: keys.editKey, sourceKey: keys.sourceKey, inversionKey: keys.inversionKey, status: clip.status, statuses, path: clip.path, manifest: clip.manifest, descriptor};
+	const generatedModel = clip.manifest.data?.generatedModel === true;
+	return {descriptorKey: dKey, key: keys.editKey, sourceKey: keys.sourceKey, inversionKey: keys.inversionKey, status: clip.status, statuses, path: clip.path, manifest: clip.manifest, descriptor, generatedModel, publicPath};
 };

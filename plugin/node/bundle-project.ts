@@ -1,24 +1,21 @@
-import {mkdirSync} from 'node:fs';
-import path from 'node:path';
 import {bundle} from '@remotion/bundler';
+import path from 'node:path';
+import type {RemotionProject} from './remotion-project.js';
 
 /**
- * Bundles a Remotion entry with the cache as public dir. The public dir is symlinked, not copied,
- * so clips published after bundling are visible to the render (remotion-notes §4.3), and `.js`
- * import specifiers resolve to TypeScript sources (this package's ESM style).
+ * Bundles a Remotion entry as `npx remotion` would in this project: its public dir and webpack
+ * override from remotion.config.ts (or FateZero's public dir setting). The public dir is
+ * symlinked, not copied, so clips published into its fatezero/ subfolder after bundling are
+ * visible to the render (remotion-notes §11.2). Remove the returned folder when done.
  */
-export const bundleProject = (entryPoint: string, cacheDir: string, onProgress?: (percent: number) => void): Promise<string> => {
-	// A public dir that does not exist yet is not linked at all, and clips published later would 404.
-	mkdirSync(cacheDir, {recursive: true});
-	return bundle({
-		entryPoint: path.resolve(entryPoint),
-		publicDir: cacheDir,
+export const bundleProject = (entryPoint: string, project: RemotionProject, onProgress?: (percent: number) => void): Promise<string> =>
+	bundle({
+		entryPoint: path.resolve(project.remotionRoot, entryPoint),
+		rootDir: project.remotionRoot,
+		publicDir: project.publicDir.value,
 		symlinkPublicDir: true,
-		enableCaching: true,
+		enableCaching: project.enableCaching,
+		rspack: project.rspack,
 		onProgress,
-		webpackOverride: (config) => ({
-			...config,
-			resolve: {...config.resolve, extensionAlias: {'.js': ['.ts', '.tsx', '.js'], ...(config.resolve?.extensionAlias ?? {})}},
-		}),
+		webpackOverride: project.webpackOverride,
 	});
-};

@@ -4,15 +4,16 @@ import {makeCancelSignal, openBrowser, renderMedia, RenderInternals, selectCompo
 import type {ClipDescriptor} from '../clip/clip-descriptor.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import type {GetOrComputeStatus} from '../frame-cache/compute-once.js';
-import {resolveCacheDir} from '../frame-cache/resolve-cache-dir.js';
-import {JobQueue} from '../jobs/job-queue.js';
+import type {JobQueue} from '../jobs/job-queue.js';
 import type {OnJobProgress} from '../jobs/job-progress.js';
-import type {ExecutionProviderName} from '../runtime/session-spec.js';
+import type {ProjectSettings} from '../project/project-settings.js';
 import type {ClipJobResult} from '../jobs/run-clip-job.js';
 import {COLLECT_PROP, JOBS_PROP} from '../remotion/collect-protocol.js';
 import {findClipDescriptors} from '../remotion/find-clip-descriptors.js';
 import {resolveBrowserExecutable} from './browser-executable.js';
 import {bundleProject} from './bundle-project.js';
+import {assertModelFor, queueFor, settingsFrom} from './prerender.js';
+import {loadRemotionProject, type RemotionProject} from './remotion-project.js';
 import {parseVariants, type RenderVariant} from './parse-variants.js';
 
 export {parseVariants, readVariantsFile, type RenderVariant} from './parse-variants.js';
@@ -63,22 +64,25 @@ export type RenderVariantsOptions = {
 	outDir: string;
 	/** Props for every variant, applied before each variant's own props (`--props`). */
 	inputProps?: Record<string, unknown>;
-	/** Default FATEZERO_CACHE_DIR or ./cache; it is also the bundle's public dir. */
+	/** FateZero's settings (model, provider, store, public dir …). Default: resolveProjectSettings() of projectRoot. */
+	settings?: ProjectSettings;
+	/** Overrides the store folder of the settings. */
 	cacheDir?: string;
-	/** Relative clip sources and models resolve against it. Default: the working directory. */
+	/** The Remotion project (remotion.config.ts, package.json); relative clip sources resolve against it. Default: the working directory. */
 	projectRoot?: string;
-	/** A bundle made earlier with this cache as symlinked public dir (bundleProject); default: bundle here. */
+	/** The project's Remotion config as loaded already (loadRemotionProject). */
+	project?: RemotionProject;
+	/** A bundle made earlier with the project's public dir symlinked (bundleProject); default: bundle here. */
 	serveUrl?: string;
 	browserExecutable?: string | null;
 	/** Default 'h264'. */
 	codec?: Codec;
-	/** Frames rendered in parallel per render (Remotion's --concurrency). */
-	concurrency?: number | null;
+	/** Frames rendered in parallel per render (Remotion's --concurrency): a number or a share such as "50%". */
+	concurrency?: number | string | null;
 	/** Stop at the first failed variant (the rest are 'skipped'); default: render the others and report. */
 	failFast?: boolean;
 	/** Jobs go on this queue (shared with other work); default: a new queue for the batch, closed at the end. */
 	queue?: JobQueue;
-	executionProvider?: ExecutionProviderName;
 	/** Clip-job progress (the same events as prerender). */
 	onProgress?: OnJobProgress;
 	onVariantProgress?: (event: VariantProgress) => void;
@@ -177,11 +181,13 @@ export const renderVariants = async (options: RenderVariantsOptions): Promise<Re
 	if (!statSync(outDir).isDirectory()) throw new FateZeroError('INVALID_OPTION', `--out-dir ${outDir} is a file. Pass a folder.`);
 	const codec = options.codec ?? 'h264';
 	const extension = RenderInternals.getFileExtensionFromCodec(codec, null);
-	const cacheDir = resolveCacheDir(options.cacheDir);
-	// The bundle symlinks the cache as its public dir: it must exist before bundling.
-	mkdirSync(cacheDir, {recursive: true});
-	const browserExecutable = resolveBrowserExecutable(options.browserExecutable);
-	const serveUrl = options.serveUrl ?? (await bundleProject(options.entryPoint, cacheDir, options.onBundleProgress));
+	const settings = settingsFrom(options);
+	const cacheDir = settings.cacheDir.value;
+	const project = options.project ?? (await loadRemotionProject(settings));
+	// The bundle symlinks the public dir: it must exist before bundling, or clips published later 404.
+	mkdirSync(project.publicDir.value, {recursive: true});
+	const browserExecutable = resolveBrowserExecutable(options.browserExecutable ?? project.browserExecutable);
+	const serveUrl = options.serveUrl ?? (await bundleProject(options.entryPoint, project, options.onBundleProgress));
 	// A bundle made here is removed at the end (about 30 MB in the temp dir per batch otherwise);
 	// its public dir is a symlink, which rm unlinks without entering, so the cache stays.
 	const removeOwnBundle = () => {
@@ -195,7 +201,7 @@ export const renderVariants = async (options: RenderVariantsOptions): Promise<Re
 		throw error;
 	}
 	const select = (inputProps: Record<string, unknown>) =>
-		selectComposition({serveUrl, id: options.compositionId, inputProps, puppeteerInstance: browser, browserExecutable, logLevel: 'error'});
+		selectComposition({serveUrl, id: options.compositionId, inputProps, puppeteerInstance: browser, browserExecutable, envVariables: project.envVariables, logLevel: 'error'});
 
 	const stop = new AbortController();
 	const onOuterAbort = () => stop.abort(options.signal?.reason ?? new FateZeroError('ABORTED', 'Cancelled.'));
@@ -204,8 +210,9 @@ export const renderVariants = async (options: RenderVariantsOptions): Promise<Re
 	try {
 		const planned = await planVariants({serveUrl, compositionId: options.compositionId, variants, inputProps: options.inputProps ?? {}, outDir, extension, select, origin});
 		if (options.signal?.aborted) throw options.signal.reason;
+		assertModelFor(planned.flatMap((variant) => variant.descriptors), settings);
 
-		queue = options.queue ?? new JobQueue({cacheDir, projectRoot: options.projectRoot, executionProvider: options.executionProvider, onProgress: options.onProgress});
+		queue = options.queue ?? queueFor(settings, project, options.onProgress);
 		const jobQueue = queue;
 		const started = performance.now();
 		// A stop (--fail-fast, or the caller's signal) also cancels the render in progress.
@@ -259,6 +266,7 @@ export const renderVariants = async (options: RenderVariantsOptions): Promise<Re
 							inputProps: variant.inputProps,
 							puppeteerInstance: browser,
 							browserExecutable,
+							envVariables: project.envVariables,
 							concurrency: options.concurrency ?? null,
 							overwrite: true,
 							logLevel: 'error',

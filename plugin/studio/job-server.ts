@@ -9,7 +9,7 @@ import type {ExecutionProviderName} from '../runtime/session-spec.js';
 import {checkJobRequest} from './job-request-checks.js';
 import {checkRequestOrigin, corsHeaders, normalizeOrigin} from './origin-policy.js';
 import {DEFAULT_JOB_SERVER_PORT, type StudioJobState} from './studio-job-state.js';
-import {StudioJobs, type StudioJobQueue} from './studio-jobs.js';
+import {StudioJobs, type StudioJobQueue, type StudioJobsOptions} from './studio-jobs.js';
 import type {OnJobProgress} from '../jobs/job-progress.js';
 
 export type JobServerOptions = {
@@ -26,6 +26,8 @@ export type JobServerOptions = {
 	 */
 	allowedModels?: readonly string[];
 	executionProvider?: ExecutionProviderName;
+	/** The rest of the job queue's settings: model, public dir (clips are published into its fatezero/), compute type, threads. */
+	queueOptions?: StudioJobsOptions['queueOptions'];
 	/** Builds the job queue (tests); default a JobQueue. */
 	createQueue?: (onProgress: OnJobProgress) => StudioJobQueue;
 };
@@ -97,6 +99,7 @@ export const startJobServer = async (options: JobServerOptions): Promise<JobServ
 		cacheDir: options.cacheDir,
 		projectRoot,
 		executionProvider: options.executionProvider,
+		queueOptions: options.queueOptions,
 		createQueue: options.createQueue,
 		previewUrl: (key) => `${base()}/jobs/${key}/preview.png`,
 	});

@@ -3,7 +3,7 @@ import type {ClipDescriptor} from '../clip/clip-descriptor.js';
 import {descriptorKey} from '../clip/descriptor-key.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import type {JobProgress, OnJobProgress} from '../jobs/job-progress.js';
-import {JobQueue} from '../jobs/job-queue.js';
+import {JobQueue, type JobQueueOptions} from '../jobs/job-queue.js';
 import type {ClipJobResult} from '../jobs/run-clip-job.js';
 import type {ExecutionProviderName} from '../runtime/session-spec.js';
 import {sourcePreviewFile} from './source-preview.js';
@@ -19,6 +19,8 @@ export type StudioJobsOptions = {
 	cacheDir: string;
 	projectRoot: string;
 	executionProvider?: ExecutionProviderName;
+	/** The rest of the job queue's settings: model, public dir, compute type, threads. */
+	queueOptions?: Pick<JobQueueOptions, 'model' | 'publicDir' | 'computeType' | 'threads'>;
 	/** The URL the preview image of a job is served at (by the job server). */
 	previewUrl: (descriptorKey: string) => string;
 	/** Builds the queue; default a JobQueue on the cache dir and project root. */
@@ -47,7 +49,7 @@ export class StudioJobs {
 		const onProgress: OnJobProgress = (event) => this.onProgress(event);
 		this.queue =
 			options.createQueue?.(onProgress) ??
-			new JobQueue({cacheDir: options.cacheDir, projectRoot: options.projectRoot, executionProvider: options.executionProvider, onProgress});
+			new JobQueue({...options.queueOptions, cacheDir: options.cacheDir, projectRoot: options.projectRoot, executionProvider: options.executionProvider, onProgress});
 	}
 
 	/** Queues a checked descriptor (unless it is already queued or running) and returns its state. */

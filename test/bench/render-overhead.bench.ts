@@ -22,6 +22,8 @@ import {resolveCompositorBinaries} from '../../plugin/media/compositor-binaries.
 import {runMediaTool} from '../../plugin/media/run-media-tool.js';
 import {resolveBrowserExecutable} from '../../plugin/node/browser-executable.js';
 import {bundleProject} from '../../plugin/node/bundle-project.js';
+import {loadRemotionProject} from '../../plugin/node/remotion-project.js';
+import {GENERATED_TINY_MODEL, resolveProjectSettings} from '../../plugin/project/project-settings.js';
 import {prerender} from '../../plugin/node/prerender.js';
 import {median, round, seconds} from './bench-stats.js';
 
@@ -97,15 +99,18 @@ const clip = (prompt: string) => fateZeroClip({source: framesDir, sourcePrompt: 
 const editedProps = {left: clip('a red jeep on a road'), right: clip('a jeep on a snowy road')};
 
 let t = performance.now();
-const serveUrl = await bundleProject(ENTRY, cacheDir);
+const settings = resolveProjectSettings({projectRoot: root, flags: {model: GENERATED_TINY_MODEL, cacheDir, publicDir: path.join(root, 'public')}});
+const project = await loadRemotionProject({...settings, projectRoot: path.resolve('.')});
+mkdirSync(project.publicDir.value, {recursive: true});
+const serveUrl = await bundleProject(ENTRY, project);
 const bundleMs = performance.now() - t;
 t = performance.now();
-const prepared = await prerender({entryPoint: ENTRY, compositionId: 'RenderBenchEdited', inputProps: editedProps, cacheDir, serveUrl, browserExecutable});
+const prepared = await prerender({entryPoint: ENTRY, compositionId: 'RenderBenchEdited', inputProps: editedProps, settings, project, serveUrl, browserExecutable});
 const prerenderMs = performance.now() - t;
 const entryOf = (descriptor: typeof editedProps.left) => {
 	const found = prepared.clips.find((c) => c.descriptorKey === descriptorKey(descriptor));
 	if (!found) throw new Error(`prerender did not return the clip "${descriptor.prompt}"`);
-	return {dir: `clips/${found.key}`, frameCount: found.manifest.frameCount!, fps: found.manifest.fps!};
+	return {dir: `fatezero/clips/${found.key}`, frameCount: found.manifest.frameCount!, fps: found.manifest.fps!};
 };
 const plainProps = {left: entryOf(editedProps.left), right: entryOf(editedProps.right)};
 

@@ -14,7 +14,7 @@ afterAll(() => rmSync(root, {recursive: true, force: true}));
 
 const fatezero = async (args: string[], env: Record<string, string> = {}) => {
 	try {
-		const {stdout, stderr} = await run(process.execPath, [bin, ...args], {env: {...process.env, FATEZERO_MODEL: '', ...env}, timeout: 120_000});
+		const {stdout, stderr} = await run(process.execPath, [bin, ...args], {env: {...process.env, FATEZERO_MODEL: 'generated:tiny', ...env}, timeout: 120_000});
 		return {code: 0, stdout, stderr};
 	} catch (error) {
 		const e = error as {code: number; stdout: string; stderr: string};
@@ -36,13 +36,13 @@ const framesDir = async (): Promise<string> => {
 };
 
 describe('fatezero doctor', () => {
-	it('with no model generates the tiny model, says so, reconstructs frames and reports PSNR', async () => {
+	it('with the generated model opted in (FATEZERO_MODEL=generated:tiny) says so, reconstructs frames and reports PSNR', async () => {
 		const cacheDir = path.join(root, 'cache');
 		const out = path.join(root, 'out');
 		const frames = await framesDir();
 		const result = await fatezero(['doctor', '--reconstruct', frames, '--frames-count', '4', '--steps', '3', '--cache-dir', cacheDir, '--out', out, '--json']);
 		expect(result.code).toBe(0);
-		expect(result.stdout).toContain('No model configured');
+		expect(result.stdout).toContain('the generated tiny random-weight model');
 		expect(result.stdout).toContain('noise-like');
 		expect(result.stdout).toMatch(/Provider +cpu +✔/);
 		expect(result.stdout).toMatch(/PSNR +reconstruction vs input \d+\.\d+ dB/);

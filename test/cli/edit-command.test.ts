@@ -51,7 +51,7 @@ const rejection = async (args: string[], code: FateZeroErrorCode): Promise<strin
 /** The CLI as a user runs it (bin → main → editCommand): exit code and both streams. */
 const spawnCli = async (args: string[]) => {
 	try {
-		const {stdout, stderr} = await execute(process.execPath, [bin, 'edit', ...args, '--cache-dir', cacheDir], {env: {...process.env, FATEZERO_MODEL: ''}, timeout: 240_000});
+		const {stdout, stderr} = await execute(process.execPath, [bin, 'edit', ...args, '--cache-dir', cacheDir], {env: {...process.env, FATEZERO_MODEL: 'generated:tiny'}, timeout: 240_000});
 		return {code: 0, stdout, stderr};
 	} catch (error) {
 		const e = error as {code: number; stdout: string; stderr: string};
@@ -170,7 +170,7 @@ describe.skipIf(!hasFootage)('fatezero edit with the car-turn teaser configs on 
 
 describe('fatezero edit from flags', () => {
 	it('with no model uses the generated tiny model; per-prompt options; unknown words warn; --save-latents', async () => {
-		vi.stubEnv('FATEZERO_MODEL', '');
+		vi.stubEnv('FATEZERO_MODEL', 'generated:tiny');
 		const out = path.join(root, 'flags');
 		const latents = path.join(out, 'latents.safetensors');
 		const {code, stdout, summary} = await edit([
@@ -191,7 +191,7 @@ describe('fatezero edit from flags', () => {
 			'--json',
 		]);
 		expect(code).toBe(0);
-		expect(stdout).toContain('No model configured (--model or FATEZERO_MODEL): using the tiny random-weight model');
+		expect(stdout).toContain('Model: the generated tiny random-weight model');
 		expect(summary.model.generated).toBe(true);
 		expect(summary.controllers).toEqual(['replace', 'replace']);
 		const warnings = summary.warnings.join('\n');
@@ -254,6 +254,7 @@ describe('fatezero edit from flags', () => {
 		expect(await rejection(['--config', write('empty.yaml', empty), ...out], 'INVALID_OPTION')).toMatch(/empty\.yaml: editing_config\.editing_prompts is \[\]: empty, so there is nothing to render/);
 		expect(await rejection(['--config', write('window.yaml', posche.replace('self_replace_steps: 0.5', 'self_replace_steps: [0.5, 0.1]')), ...out], 'INVALID_OPTION')).toMatch(/window\.yaml: editing_config\.p2p_config\[1\]\.self_replace_steps is \[0\.5,0\.1\]: start is after end/);
 		// the config's own model and frames paths (relative to the working directory, then to the config's folder)
+		vi.stubEnv('FATEZERO_MODEL', '');
 		expect(await rejection(['--config', path.join(fixtures, 'jeep_posche.yaml'), '--out', path.join(root, 'never'), '--frames', framesDir], 'INVALID_OPTION')).toMatch(/pretrained_model_path "\.\/ckpt\/jeep_tuned_200" of .* does not exist .*Pass --model DIR/);
 		expect(await rejection(['--config', path.join(fixtures, 'jeep_posche.yaml'), '--out', path.join(root, 'never'), '--model', tinyModel], 'INVALID_OPTION')).toMatch(/dataset_config\.path "data\/teaser_car-turn" of .* does not exist .*Pass the frames with --frames DIR/);
 		mkdirSync(path.join(root, 'rel', 'frames'), {recursive: true});

@@ -115,11 +115,11 @@ describe.skipIf(!hasGolden)(`fatezero prompts on the golden tokenizer${hasGolden
 });
 
 describe('fatezero prompts', () => {
-	it('without a model uses the generated tiny model and says its vocabulary is synthetic', async () => {
-		vi.stubEnv('FATEZERO_MODEL', '');
+	it('with the generated model opted in, says so and that its vocabulary is synthetic', async () => {
+		vi.stubEnv('FATEZERO_MODEL', 'generated:tiny');
 		expect(await promptsCommand(['--cache-dir', path.join(root, 'cache'), '--source', 'a cat', '--target', 'a dog', '--words', 'cat'])).toBe(0);
 		const text = stdout();
-		expect(text).toContain('No model configured');
+		expect(text).toContain('the generated tiny random-weight model');
 		expect(text).toContain('synthetic vocabulary: token ids and word splits differ from real CLIP');
 		expect(text).toContain('Controller  Replace: both prompts have 2 words');
 		// --json keeps stdout to the JSON and sends the notice to stderr

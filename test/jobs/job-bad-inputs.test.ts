@@ -128,7 +128,7 @@ describe('runClipJob when the cache cannot be written', () => {
 	const log = path.join(workspace, 'engine.log');
 	beforeAll(() => {
 		vi.stubEnv('FATEZERO_ENGINE_LOG', log);
-		vi.stubEnv('FATEZERO_MODEL', undefined);
+		vi.stubEnv('FATEZERO_MODEL', 'generated:tiny');
 	});
 	afterAll(async () => {
 		vi.unstubAllEnvs();

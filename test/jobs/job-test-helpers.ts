@@ -72,7 +72,7 @@ export type CliRun = {
 
 /** The environment of a child: ours with `extra` applied (undefined removes a variable). */
 export const childEnv = (extra: Record<string, string | undefined>): NodeJS.ProcessEnv => {
-	const env: NodeJS.ProcessEnv = {...process.env, FATEZERO_CACHE_DIR: undefined, FATEZERO_MODEL: undefined, FATEZERO_ENGINE_LOG: undefined, ...extra};
+	const env: NodeJS.ProcessEnv = {...process.env, FATEZERO_CACHE_DIR: undefined, FATEZERO_MODEL: 'generated:tiny', FATEZERO_ENGINE_LOG: undefined, ...extra};
 	for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
 	return env;
 };

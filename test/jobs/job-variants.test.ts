@@ -29,7 +29,7 @@ beforeAll(async () => {
 	await writeFrames(path.join(workspace, 'video-frames'), {seed: 3});
 	await encodeClip(path.join(workspace, 'video-frames'), path.join(workspace, 'clip.mp4'), {fps: 10, codec: 'h264'});
 	vi.stubEnv('FATEZERO_ENGINE_LOG', log);
-	vi.stubEnv('FATEZERO_MODEL', undefined);
+	vi.stubEnv('FATEZERO_MODEL', 'generated:tiny');
 });
 afterAll(async () => {
 	vi.unstubAllEnvs();

@@ -7,7 +7,8 @@ import {prerender} from '../../plugin/node/prerender.js';
 import {
 	blackRgb,
 	BROWSER,
-	bundleWithCache,
+	bundleDemo,
+	demoProject,
 	decodeVideoFrame,
 	ENTRY,
 	expectedClipFrame,
@@ -16,6 +17,7 @@ import {
 	meanAbsDiff,
 	readRgb,
 	tempProject,
+	testSettings,
 	tinyClip,
 	writeFrames,
 	type Rgb,
@@ -38,8 +40,10 @@ let clipFrames: Rgb[];
 
 beforeAll(async () => {
 	await writeFrames(path.join(root, 'frames'));
-	serveUrl = await bundleWithCache(cacheDir);
-	const result = await prerender({entryPoint: ENTRY, compositionId: 'ClipInSequence', inputProps, cacheDir, projectRoot: root, serveUrl, browserExecutable: BROWSER});
+	const settings = testSettings(root);
+	const project = await demoProject(settings);
+	serveUrl = await bundleDemo(project);
+	const result = await prerender({entryPoint: ENTRY, compositionId: 'ClipInSequence', inputProps, settings, project, serveUrl, browserExecutable: BROWSER});
 	[clip] = result.clips;
 	clipFrames = await Promise.all(Array.from({length: clip.manifest.frameCount!}, (_, k) => readRgb(framePath(cacheDir, clip.key, k))));
 	browser = await launchBrowser();

@@ -7,6 +7,8 @@ import {afterAll} from 'vitest';
 import {resolveCompositorBinaries} from '../../plugin/media/compositor-binaries.js';
 import {runMediaTool} from '../../plugin/media/run-media-tool.js';
 import {bundleProject} from '../../plugin/node/bundle-project.js';
+import {loadRemotionProject, type RemotionProject} from '../../plugin/node/remotion-project.js';
+import {GENERATED_TINY_MODEL, resolveProjectSettings, type ProjectSettings} from '../../plugin/project/project-settings.js';
 
 /** The demo project's entry: ClipInSequence and the bench compositions live in its root. */
 export const ENTRY = path.resolve('remotion/index.ts');
@@ -40,10 +42,17 @@ afterAll(() => {
 	for (const dir of bundles) rmSync(dir, {recursive: true, force: true});
 });
 
-/** Bundles the demo project with `cacheDir` as its (symlinked) public dir; the cache must exist first. */
-export const bundleWithCache = async (cacheDir: string): Promise<string> => {
-	mkdirSync(cacheDir, {recursive: true});
-	const serveUrl = await bundleProject(ENTRY, cacheDir);
+/** Settings of a temp project `root`: store root/cache, public dir root/public, the generated model (opted in). */
+export const testSettings = (root: string): ProjectSettings =>
+	resolveProjectSettings({projectRoot: root, flags: {model: GENERATED_TINY_MODEL, cacheDir: path.join(root, 'cache'), publicDir: path.join(root, 'public')}});
+
+/** The demo project's Remotion config (this repository's remotion.config.ts) with the temp project's public dir. */
+export const demoProject = (settings: ProjectSettings): Promise<RemotionProject> => loadRemotionProject({...settings, projectRoot: path.resolve('.')});
+
+/** Bundles the demo project with the temp project's public dir (symlinked; created first). */
+export const bundleDemo = async (project: RemotionProject): Promise<string> => {
+	mkdirSync(project.publicDir.value, {recursive: true});
+	const serveUrl = await bundleProject(ENTRY, project);
 	bundles.push(serveUrl);
 	return serveUrl;
 };

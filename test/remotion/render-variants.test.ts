@@ -3,11 +3,12 @@ import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import {afterEach, beforeAll, describe, expect, it, vi} from 'vitest';
-import {renderCommand} from '../../plugin/cli/prerender-command.js';
+import {renderCommand} from '../../plugin/cli/render-command.js';
 import {isFateZeroError} from '../../plugin/errors/fatezero-error.js';
 import {parseVariants} from '../../plugin/node/parse-variants.js';
 import {renderVariants, type VariantProgress, type VariantResult} from '../../plugin/node/render-variants.js';
-import {BROWSER, bundleWithCache, decodeVideoFrame, ENTRY, meanAbsDiff, readRgb, tempProject, tinyClip, writeFrames} from './remotion-test-helpers.js';
+import type {RemotionProject} from '../../plugin/node/remotion-project.js';
+import {BROWSER, bundleDemo, decodeVideoFrame, demoProject, testSettings, ENTRY, meanAbsDiff, readRgb, tempProject, tinyClip, writeFrames} from './remotion-test-helpers.js';
 
 // `fatezero render <entry> <composition> --variants FILE --out-dir DIR`: three prompts on one
 // source render three different videos from ONE inversion, with a manifest; every variant is
@@ -15,6 +16,7 @@ import {BROWSER, bundleWithCache, decodeVideoFrame, ENTRY, meanAbsDiff, readRgb,
 
 const root = tempProject('variants');
 const cacheDir = path.join(root, 'cache');
+const publicDir = path.join(root, 'public');
 const frames = path.join(root, 'frames');
 const engineLog = path.join(root, 'engine.log');
 const bin = path.resolve('bin/fatezero.js');
@@ -105,9 +107,9 @@ describe('fatezero render --variants: three prompts on one source', () => {
 		const started = performance.now();
 		exit = await new Promise((resolve) => {
 			const env: NodeJS.ProcessEnv = {...process.env, FATEZERO_ENGINE_LOG: engineLog};
-			delete env.FATEZERO_MODEL; // the generated tiny model
+			env.FATEZERO_MODEL = 'generated:tiny'; // the tests opt in to the generated model
 			delete env.FATEZERO_CACHE_DIR;
-			const child = spawn(process.execPath, [bin, 'render', ENTRY, 'ClipInSequence', '--variants', file, '--out-dir', outDir, '--cache-dir', cacheDir, '--browser-executable', BROWSER, '--json'], {env, stdio: ['ignore', 'pipe', 'pipe']});
+			const child = spawn(process.execPath, [bin, 'render', ENTRY, 'ClipInSequence', '--variants', file, '--out-dir', outDir, '--cache-dir', cacheDir, '--public-dir', publicDir, '--browser-executable', BROWSER, '--json'], {env, stdio: ['ignore', 'pipe', 'pipe']});
 			let stdout = '';
 			let stderr = '';
 			child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -191,8 +193,11 @@ describe('fatezero render --variants: three prompts on one source', () => {
 
 describe('renderVariants: validation before work, --fail-fast', () => {
 	let serveUrl: string;
+	let project: RemotionProject;
+	const settings = testSettings(root);
 	beforeAll(async () => {
-		serveUrl = await bundleWithCache(cacheDir);
+		project = await demoProject(settings);
+		serveUrl = await bundleDemo(project);
 	}, 120_000);
 
 	it('validates every variant (merged over the default props) before any engine job or render', async () => {
@@ -205,7 +210,7 @@ describe('renderVariants: validation before work, --fail-fast', () => {
 			{name: 'bad-edit', props: {clip: tinyClip(frames, 'a car', {edit: {blendThreshold: 'high'}})}},
 			variant('fine-too', 'a green car on a road'),
 		];
-		const error = await renderVariants({entryPoint: ENTRY, compositionId: 'ClipInSequence', variants, outDir, cacheDir, serveUrl, browserExecutable: BROWSER}).then(
+		const error = await renderVariants({entryPoint: ENTRY, compositionId: 'ClipInSequence', variants, outDir, settings, project, serveUrl, browserExecutable: BROWSER}).then(
 			() => null,
 			(e: unknown) => e as Error,
 		);
@@ -222,7 +227,7 @@ describe('renderVariants: validation before work, --fail-fast', () => {
 		// "broken" is valid JSON and a valid descriptor, but its source does not exist: its job fails.
 		const variants = [variant('broken', 'a red car on a road', {clip: tinyClip(path.join(root, 'missing-frames'), 'a red car on a road')}), variant('red', 'a red car on a road')];
 		const events: VariantProgress[] = [];
-		const stopped = await renderVariants({entryPoint: ENTRY, compositionId: 'ClipInSequence', variants, outDir: path.join(root, 'fail-fast'), cacheDir, serveUrl, browserExecutable: BROWSER, failFast: true, onVariantProgress: (e) => events.push(e)});
+		const stopped = await renderVariants({entryPoint: ENTRY, compositionId: 'ClipInSequence', variants, outDir: path.join(root, 'fail-fast'), settings, project, serveUrl, browserExecutable: BROWSER, failFast: true, onVariantProgress: (e) => events.push(e)});
 		expect(stopped.ok).toBe(false);
 		expect(stopped.variants.map((row) => row.status)).toEqual(['failed', 'skipped']);
 		expect(stopped.variants[0].error).toContain('missing-frames');
@@ -237,7 +242,7 @@ describe('renderVariants: validation before work, --fail-fast', () => {
 		vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void lines.push(parts.join(' ')));
 		vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void lines.push(parts.join(' ')));
 		vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-		const code = await renderCommand([ENTRY, 'ClipInSequence', '--variants', file, '--out-dir', path.join(root, 'keep-going'), '--cache-dir', cacheDir, '--browser-executable', BROWSER, '--json']);
+		const code = await renderCommand([ENTRY, 'ClipInSequence', '--variants', file, '--out-dir', path.join(root, 'keep-going'), '--cache-dir', cacheDir, '--public-dir', publicDir, '--browser-executable', BROWSER, '--json']);
 		vi.restoreAllMocks();
 		expect(code).toBe(1);
 		expect(lines.join('\n')).toMatch(/^broken\s+\S+broken\.mp4\s+failed\s+0\s+0\s/m);

@@ -49,11 +49,11 @@ beforeAll(async () => {
 	const model = generateRandomModel({dir: path.join(workspace, 'tiny-model'), architecture: 'tiny'}).dir;
 	const env: NodeJS.ProcessEnv = {...process.env};
 	delete env.FATEZERO_CACHE_DIR;
-	delete env.FATEZERO_MODEL;
+	env.FATEZERO_MODEL = 'generated:tiny'; // the tests opt in to the generated model
 	cli = spawn(
 		process.execPath,
 		// the sources through tsx, as bin/fatezero.js runs them when there is no build (a stale dist/ would not do)
-		['--import', 'tsx', 'plugin/cli/main.ts', 'studio', 'test/studio/fixture/index.ts', '--cache-dir', cacheDir, '--project-root', workspace, '--model', model, '--job-server-port', '0'],
+		['--import', 'tsx', 'plugin/cli/main.ts', 'studio', 'test/studio/fixture/index.ts', '--cache-dir', cacheDir, '--public-dir', path.join(workspace, 'public'), '--project-root', workspace, '--model', model, '--job-server-port', '0'],
 		{cwd: path.resolve('.'), env, stdio: ['ignore', 'pipe', 'pipe']},
 	);
 	cli.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -162,7 +162,7 @@ describe('fatezero studio', () => {
 		const job = await jobState(key);
 		expect(job).toMatchObject({status: 'done', stage: 'done', descriptorKey: key});
 		const frame = edited.clipImages.find((img) => img.width > 0)!;
-		expect(frame.src).toMatch(new RegExp(`^${studio}/static-[0-9a-f]+/clips/${job!.editKey}/00000\\.png$`));
+		expect(frame.src).toMatch(new RegExp(`^${studio}/static-[0-9a-f]+/fatezero/clips/${job!.editKey}/00000\\.png$`));
 		expect(frame.width).toBe(64);
 	});
 

@@ -1,0 +1,240 @@
+import {execFile, spawn, type ChildProcess} from 'node:child_process';
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {promisify} from 'node:util';
+import sharp from 'sharp';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {decodeVideoFrame, meanAbsDiff, readRgb, type Rgb} from '../remotion/remotion-test-helpers.js';
+
+// The README's "Install into your project", followed literally in a fresh Remotion project:
+// npm pack → a new project (remotion, @remotion/cli, react, zod from the registry; its own
+// public/logo.png; a real video; no remotion.config.ts) → npm install <tarball> → npx fatezero
+// prerender → plain npx remotion render / studio, then npx fatezero render; then again with a
+// remotion.config.ts that sets another public dir and a webpack alias.
+
+const run = promisify(execFile);
+const REMOTION = process.env.FATEZERO_E2E_REMOTION_VERSION ?? '4.0.529';
+const FOOTAGE = path.resolve('../shared/footage/car-turn.mp4');
+const BROWSER = '/usr/bin/chromium';
+const work = mkdtempSync(path.join(os.tmpdir(), 'fatezero-e2e-'));
+const app = path.join(work, 'my-video');
+afterAll(() => rmSync(work, {recursive: true, force: true}));
+
+// The user's environment: none of this repository's settings leak into the project.
+const userEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
+	const env: NodeJS.ProcessEnv = {...process.env, ...extra};
+	for (const name of Object.keys(env)) if (name.startsWith('FATEZERO_') && !(name in extra)) delete env[name];
+	delete env.NODE_OPTIONS;
+	return env;
+};
+
+const npx = async (args: string[], env: Record<string, string> = {}) => {
+	try {
+		const {stdout, stderr} = await run('npx', ['--no-install', ...args], {cwd: app, env: userEnv(env), maxBuffer: 64 * 2 ** 20, timeout: 300_000});
+		return {code: 0, stdout, stderr};
+	} catch (error) {
+		const e = error as {code?: number; stdout?: string; stderr?: string};
+		return {code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? ''};
+	}
+};
+
+const CLIP = `{source: 'media/car-turn.mp4', sourcePrompt: 'a jeep on a road', prompt: 'a red jeep on a road', size: 64, frames: {count: 4}, steps: 3, leastScChannel: 64}`;
+
+const root = (importClip: string) => `import {AbsoluteFill, Composition, Img, staticFile} from 'remotion';
+import {FateZeroClip, fateZeroMetadata} from 'remotion-fatezero';
+${importClip}
+
+// The edited clip fills the frame; the user's own logo sits in the top-left 32×32 corner.
+const Edited = () => (
+	<AbsoluteFill style={{background: 'black'}}>
+		<FateZeroClip clip={clip} />
+		<Img src={staticFile('logo.png')} style={{position: 'absolute', left: 0, top: 0, width: 32, height: 32}} />
+	</AbsoluteFill>
+);
+
+export const RemotionRoot = () => (
+	<Composition id="Edited" component={Edited} width={128} height={128} fps={10} durationInFrames={4} calculateMetadata={fateZeroMetadata({clips: () => [clip]})} />
+);
+`;
+
+const writeProject = async () => {
+	mkdirSync(path.join(app, 'src'), {recursive: true});
+	mkdirSync(path.join(app, 'public'), {recursive: true});
+	mkdirSync(path.join(app, 'media'), {recursive: true});
+	writeFileSync(path.join(app, 'package.json'), JSON.stringify({name: 'my-video', private: true, type: 'module'}, null, 2));
+	writeFileSync(path.join(app, '.npmrc'), 'onnxruntime-node-install=skip\n');
+	writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({compilerOptions: {target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', jsx: 'react-jsx', strict: true, skipLibCheck: true}}, null, 2));
+	writeFileSync(path.join(app, 'src/index.ts'), `import {registerRoot} from 'remotion';\nimport {RemotionRoot} from './Root';\nregisterRoot(RemotionRoot);\n`);
+	writeFileSync(path.join(app, 'src/Root.tsx'), root(`import {fateZeroClip} from 'remotion-fatezero';\nconst clip = fateZeroClip(${CLIP});`));
+	copyFileSync(FOOTAGE, path.join(app, 'media/car-turn.mp4'));
+	// The user's image: flat colours, so its place in the video is easy to check.
+	const logo = Buffer.alloc(32 * 32 * 3);
+	for (let i = 0; i < 32 * 32; i++) logo.set(i % 32 < 16 ? [255, 0, 255] : [0, 255, 0], i * 3);
+	await sharp(logo, {raw: {width: 32, height: 32, channels: 3}}).png().toFile(path.join(app, 'public/logo.png'));
+};
+
+const crop = (image: Rgb, left: number, top: number, size: number): Rgb => {
+	const data = Buffer.alloc(size * size * 3);
+	for (let y = 0; y < size; y++) image.data.copy(data, y * size * 3, ((top + y) * image.width + left) * 3, ((top + y) * image.width + left + size) * 3);
+	return {data, width: size, height: size};
+};
+
+/** What the composition must show at frame k: the cached clip frame scaled 2× (bottom-right quadrant) and the logo (top-left). */
+const checkFrames = async (video: string, publicDir: string, editKey: string) => {
+	const logo = await readRgb(path.join(publicDir, 'logo.png'));
+	for (let k = 0; k < 4; k++) {
+		const frame = await decodeVideoFrame(video, k);
+		const clipFrame = await readRgb(await sharp(path.join(publicDir, 'fatezero/clips', editKey, `${String(k).padStart(5, '0')}.png`)).resize(128, 128, {kernel: 'nearest'}).png().toBuffer());
+		expect(meanAbsDiff(crop(frame, 64, 64, 64), crop(clipFrame, 64, 64, 64)), `frame ${k}: the edited clip`).toBeLessThan(20);
+		// away from the logo's edges (chroma subsampling blurs them)
+		expect(meanAbsDiff(crop(frame, 4, 4, 8), crop(logo, 4, 4, 8)), `frame ${k}: the user's logo (magenta half)`).toBeLessThan(12);
+		expect(meanAbsDiff(crop(frame, 20, 4, 8), crop(logo, 20, 4, 8)), `frame ${k}: the user's logo (green half)`).toBeLessThan(12);
+	}
+};
+
+const startStudio = async (port: number): Promise<{child: ChildProcess; base: string}> => {
+	const child = spawn('npx', ['--no-install', 'remotion', 'studio', 'src/index.ts', '--port', String(port), '--no-open'], {cwd: app, env: userEnv(), stdio: 'ignore', detached: true});
+	const deadline = Date.now() + 120_000;
+	while (Date.now() < deadline) {
+		try {
+			const response = await fetch(`http://localhost:${port}/`);
+			if (response.status === 200) {
+				const html = await response.text();
+				const staticBase = /remotion_staticBase\s*=\s*"([^"]+)"/.exec(html)?.[1];
+				if (staticBase) return {child, base: `http://localhost:${port}${staticBase}`};
+			}
+		} catch {
+			// not listening yet
+		}
+		await new Promise((resolve) => setTimeout(resolve, 500));
+	}
+	process.kill(-child.pid!, 'SIGKILL');
+	throw new Error('Remotion Studio did not come up within 120 s');
+};
+
+const stopStudio = (child: ChildProcess) => {
+	try {
+		process.kill(-child.pid!, 'SIGTERM');
+	} catch {
+		// already gone
+	}
+};
+
+let tarball: string;
+let editKey: string;
+
+beforeAll(async () => {
+	// npm pack runs the prepack build: the tarball holds compiled ESM, types and the bin
+	const {stdout} = await run('npm', ['pack', '--json', '--pack-destination', work], {cwd: path.resolve('.'), maxBuffer: 64 * 2 ** 20, timeout: 300_000});
+	tarball = path.join(work, (JSON.parse(stdout) as {filename: string}[])[0].filename);
+	await writeProject();
+	await run('npm', ['install', '--no-audit', '--no-fund', `remotion@${REMOTION}`, `@remotion/cli@${REMOTION}`, 'react@19', 'react-dom@19', 'zod@4', tarball], {cwd: app, env: userEnv(), maxBuffer: 64 * 2 ** 20, timeout: 600_000});
+}, 900_000);
+
+describe(`a fresh Remotion ${REMOTION} project that installs the packed package`, () => {
+	it('the tarball ships compiled ESM, .d.ts for both entries and a bin that runs without tsx', async () => {
+		const {stdout} = await run('tar', ['-tzf', tarball]);
+		const files = stdout.split('\n');
+		for (const file of ['package/dist/plugin/index.js', 'package/dist/plugin/index.d.ts', 'package/dist/plugin/node.js', 'package/dist/plugin/node.d.ts', 'package/dist/plugin/cli/main.js', 'package/bin/fatezero.js']) expect(files).toContain(file);
+		expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+		expect(existsSync(path.join(app, 'node_modules/tsx'))).toBe(false);
+		const help = await npx(['fatezero', '--help']);
+		expect(help.stdout).toContain('fatezero <command>');
+		// zod is a peer: one copy, the project's
+		expect(existsSync(path.join(app, 'node_modules/remotion-fatezero/node_modules/zod'))).toBe(false);
+	});
+
+	it('with no model configured, prerender stops with an error that says how to configure one, and writes nothing', async () => {
+		const result = await npx(['fatezero', 'prerender', 'src/index.ts', 'Edited']);
+		expect(result.code).toBe(1);
+		expect(result.stderr).toContain('No model is configured');
+		expect(result.stderr).toContain('--model DIR');
+		expect(result.stderr).toContain('FATEZERO_MODEL');
+		expect(result.stderr).toContain('fatezero.config.json');
+		expect(existsSync(path.join(app, 'cache'))).toBe(false);
+		expect(readdirSync(path.join(app, 'public'))).toEqual(['logo.png']);
+	});
+
+	it('npx fatezero prerender publishes into public/fatezero/; a plain npx remotion render shows the edited clip beside the user\'s logo', async () => {
+		// the project's config file names the model (here the generated test model, opted in explicitly)
+		writeFileSync(path.join(app, 'fatezero.config.json'), JSON.stringify({model: 'generated:tiny'}, null, 2));
+		const prerendered = await npx(['fatezero', 'prerender', 'src/index.ts', 'Edited', '--json']);
+		expect(prerendered.code, prerendered.stderr.slice(-3000)).toBe(0);
+		expect(prerendered.stderr).toMatch(/model\s+generated:tiny\s+\(from fatezero\.config\.json\)/);
+		expect(prerendered.stderr).toMatch(/publicDir\s+\S+\/public\s+\(default\)/);
+		expect(prerendered.stdout).toContain('GENERATED (noise)');
+		const summary = JSON.parse(prerendered.stdout.trim().split('\n').at(-1)!) as {clips: {key: string; generatedModel: boolean}[]};
+		editKey = summary.clips[0].key;
+		expect(summary.clips[0].generatedModel).toBe(true);
+		// heavy data stays in the store; the public dir gets only what the browser reads
+		expect(existsSync(path.join(app, 'cache/inversions'))).toBe(true);
+		expect(readdirSync(path.join(app, 'public')).sort()).toEqual(['fatezero', 'logo.png']);
+		expect(readdirSync(path.join(app, 'public/fatezero')).sort()).toEqual(['clips', 'index', 'sources']);
+		const rendered = await npx(['remotion', 'render', 'src/index.ts', 'Edited', 'out/plain.mp4', `--browser-executable=${BROWSER}`, '--log=error']);
+		expect(rendered.code, rendered.stderr.slice(-3000)).toBe(0);
+		await checkFrames(path.join(app, 'out/plain.mp4'), path.join(app, 'public'), editKey);
+	});
+
+	it('npx fatezero render passes Remotion\'s render flags through and gives the same frames', async () => {
+		const rendered = await npx(['fatezero', 'render', 'src/index.ts', 'Edited', 'out/fatezero.mp4', '--codec', 'h264', '--crf', '18', '--concurrency', '50%', '--log', 'error', '--scale', '1', '--frames', '0-3', '--timeout', '60000']);
+		expect(rendered.code, rendered.stderr.slice(-3000)).toBe(0);
+		for (let k = 0; k < 4; k++) {
+			const [a, b] = await Promise.all([decodeVideoFrame(path.join(app, 'out/plain.mp4'), k), decodeVideoFrame(path.join(app, 'out/fatezero.mp4'), k)]);
+			expect(meanAbsDiff(a, b), `frame ${k}`).toBeLessThan(2);
+		}
+		await checkFrames(path.join(app, 'out/fatezero.mp4'), path.join(app, 'public'), editKey);
+	});
+
+	it('a plain npx remotion studio serves the user\'s logo and the published clip over HTTP', async () => {
+		const {child, base} = await startStudio(3311);
+		try {
+			const logo = await fetch(`${base}/logo.png`);
+			expect(Buffer.from(await logo.arrayBuffer()).equals(readFileSync(path.join(app, 'public/logo.png')))).toBe(true);
+			const frame = await fetch(`${base}/fatezero/clips/${editKey}/00002.png`);
+			expect(frame.headers.get('content-type')).toContain('image/png');
+			expect(Buffer.from(await frame.arrayBuffer()).equals(readFileSync(path.join(app, 'public/fatezero/clips', editKey, '00002.png')))).toBe(true);
+			const index = readdirSync(path.join(app, 'public/fatezero/index'))[0];
+			expect(((await (await fetch(`${base}/fatezero/index/${index}`)).json()) as {editKey: string}).editKey).toBe(editKey);
+		} finally {
+			stopStudio(child);
+		}
+	});
+
+	it('with a remotion.config.ts that sets another public dir and a webpack alias, the same flows work', async () => {
+		renameSync(path.join(app, 'public'), path.join(app, 'assets'));
+		rmSync(path.join(app, 'assets/fatezero'), {recursive: true, force: true});
+		writeFileSync(
+			path.join(app, 'remotion.config.ts'),
+			`import path from 'node:path';
+import {Config} from '@remotion/cli/config';
+Config.setPublicDir('assets');
+Config.overrideWebpackConfig((config) => ({
+	...config,
+	resolve: {...config.resolve, alias: {...(config.resolve?.alias ?? {}), '@clips': path.join(process.cwd(), 'src/clips.ts')}},
+}));
+`,
+		);
+		// the composition now imports its clip through the alias: bundling without the override fails
+		writeFileSync(path.join(app, 'src/clips.ts'), `import {fateZeroClip} from 'remotion-fatezero';\nexport const clip = fateZeroClip(${CLIP});\n`);
+		writeFileSync(path.join(app, 'src/Root.tsx'), root(`import {clip} from '@clips';`));
+		const prerendered = await npx(['fatezero', 'prerender', 'src/index.ts', 'Edited']);
+		expect(prerendered.code, prerendered.stderr.slice(-3000)).toBe(0);
+		expect(prerendered.stderr).toMatch(/publicDir\s+\S+\/assets\s+\(from \S+remotion\.config\.ts\)/);
+		expect(existsSync(path.join(app, 'public'))).toBe(false);
+		expect(existsSync(path.join(app, 'assets/fatezero/clips', editKey, 'manifest.json'))).toBe(true);
+		const plain = await npx(['remotion', 'render', 'src/index.ts', 'Edited', 'out/config-plain.mp4', `--browser-executable=${BROWSER}`, '--log=error']);
+		expect(plain.code, plain.stderr.slice(-3000)).toBe(0);
+		await checkFrames(path.join(app, 'out/config-plain.mp4'), path.join(app, 'assets'), editKey);
+		const ours = await npx(['fatezero', 'render', 'src/index.ts', 'Edited', 'out/config-fatezero.mp4', '--log=error']);
+		expect(ours.code, ours.stderr.slice(-3000)).toBe(0);
+		await checkFrames(path.join(app, 'out/config-fatezero.mp4'), path.join(app, 'assets'), editKey);
+		const {child, base} = await startStudio(3312);
+		try {
+			expect((await fetch(`${base}/logo.png`)).headers.get('content-type')).toContain('image/png');
+			expect((await fetch(`${base}/fatezero/clips/${editKey}/00000.png`)).headers.get('content-type')).toContain('image/png');
+		} finally {
+			stopStudio(child);
+		}
+	});
+});
