@@ -45,13 +45,17 @@ const loadCliModules = (remotionRoot: string): CliModules => {
 		const {BrowserSafeApis} = require('@remotion/renderer/client');
 		return {CliInternals, ConfigInternals, options: BrowserSafeApis.options};
 	} catch (error) {
-		throw new FateZeroError(
-			'INVALID_INPUT',
-			`@remotion/cli is not installed in ${remotionRoot} (${(error as Error).message.split('\n')[0]}). Run the command from your Remotion project's folder, or install it there: npm i @remotion/cli remotion @remotion/renderer @remotion/bundler (the same version).`,
-			{cause: error},
-		);
+		const message = (error as Error).message.split('\n')[0];
+		if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {
+			throw new FateZeroError(
+				'INVALID_INPUT',
+				`@remotion/cli is not installed in ${remotionRoot} (${message}). Run the command from your Remotion project's folder, or install it there: npm i @remotion/cli remotion @remotion/renderer @remotion/bundler (the same version).`,
+				{cause: error},
+			);
+		}
+		throw new FateZeroError('INVALID_INPUT', `Remotion could not be loaded in ${remotionRoot}: ${message}. Check that remotion and every @remotion/* package have the same version (npx remotion versions).`, {cause: error});
 	}
-};
+};;
 
 /**
  * Loads the project's remotion.config.ts exactly as `npx remotion` does (Remotion's own loader),
