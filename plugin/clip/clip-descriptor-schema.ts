@@ -1,6 +1,7 @@
 import {z} from 'zod';
 import {ATTENTION_PRESETS} from '../fatezero/reference-frames.js';
 import {CLIP_DEFAULTS} from './clip-defaults.js';
+import {CLIP_LIMITS} from './clip-limits.js';
 
 // Every schema below carries its own error text: "expected <this>". The formatter in
 // format-schema-issues.ts adds the field path and the offending value, so messages read
@@ -106,6 +107,13 @@ const attention = z.union(
 
 const d = CLIP_DEFAULTS;
 
+// Blank prompts encode to nothing but padding: the edit would silently do nothing.
+const promptExpected = `a non-blank prompt of at most ${CLIP_LIMITS.maxPromptChars} characters`;
+const prompt = z
+	.string({error: promptExpected})
+	.max(CLIP_LIMITS.maxPromptChars, {error: promptExpected})
+	.refine((text) => text.trim() !== '', {error: (issue) => `${show(issue.input)} is blank; write ${promptExpected}`});
+
 const framesSchema = strictObject(
 	{
 		start: numberField('a whole number ≥ 0', {int: true, min: 0}).optional().describe(`Index of the first source frame (after sorting a frame folder by name). Default ${d.frames.start}.`),
@@ -181,13 +189,9 @@ export const clipDescriptorSchema = strictObject(
 			.string({error: 'a path to a video file or a folder of frames'})
 			.min(1, {error: 'a path to a video file or a folder of frames'})
 			.describe('Source footage: a video file or a folder of PNG/JPEG frames. Relative paths resolve against the project root.'),
-		sourcePrompt: z
-			.string({error: 'a non-empty prompt'})
-			.min(1, {error: 'a non-empty prompt'})
+		sourcePrompt: prompt
 			.describe('What the source footage shows, e.g. "a silver jeep driving down a curvy road". Used for the inversion; clips sharing source and source prompt share one inversion.'),
-		prompt: z
-			.string({error: 'a non-empty prompt'})
-			.min(1, {error: 'a non-empty prompt'})
+		prompt: prompt
 			.describe('What the edited clip should show, e.g. "watercolor painting of a silver jeep driving down a curvy road".'),
 		model: z
 			.string({error: 'a model folder path, or null'})
@@ -196,12 +200,17 @@ export const clipDescriptorSchema = strictObject(
 			.optional()
 			.describe('Stable Diffusion 1.x model folder (diffusers layout). Default: the configured model (FATEZERO_MODEL).'),
 		frames: framesSchema.optional().describe(`Which source frames to edit. Default ${show(d.frames)}.`),
-		size: numberField('a whole number ≥ 8 that is a multiple of 8', {int: true, min: 8, multipleOf: 8})
+		size: numberField(`a whole number from ${CLIP_LIMITS.minSize} to ${CLIP_LIMITS.maxSize} that is a multiple of ${CLIP_LIMITS.sizeMultiple}`, {
+			int: true,
+			min: CLIP_LIMITS.minSize,
+			max: CLIP_LIMITS.maxSize,
+			multipleOf: CLIP_LIMITS.sizeMultiple,
+		})
 			.optional()
-			.describe(`Square side of the edited frames in pixels (SD-1.x models want multiples of 64). Default ${d.size}.`),
-		steps: numberField('a whole number in [1, 1000]', {int: true, min: 1, max: 1000})
+			.describe(`Square side of the edited frames in pixels (SD-1.x models want multiples of 64, checked against the model before any import). At most ${CLIP_LIMITS.maxSize}. Default ${d.size}.`),
+		steps: numberField(`a whole number in [1, ${CLIP_LIMITS.maxSteps}]`, {int: true, min: 1, max: CLIP_LIMITS.maxSteps})
 			.optional()
-			.describe(`DDIM steps, for the inversion and for the editing. Default ${d.steps}.`),
+			.describe(`DDIM steps, for the inversion and for the editing (at most ${CLIP_LIMITS.maxSteps}: the scheduler's range). Default ${d.steps}.`),
 		guidance: numberField('a number in [0, ∞)', {min: 0})
 			.optional()
 			.describe(`Classifier-free guidance scale of the editing. Default ${d.guidance}.`),
@@ -217,7 +226,10 @@ export const clipDescriptorSchema = strictObject(
 		leastScChannel: numberField('a whole number ≥ 0', {int: true, min: 0})
 			.optional()
 			.describe(`UNet levels with fewer channels than this keep per-frame self-attention (FateZero's least_sc_channel). Default ${d.leastScChannel}.`),
-		label: z.string({error: 'a string'}).optional().describe('A name for progress and tables. Changes no pixels and no cache key.'),
+		label: z
+			.string({error: 'a string'})
+			.max(CLIP_LIMITS.maxLabelChars, {error: `a string of at most ${CLIP_LIMITS.maxLabelChars} characters`})
+			.optional().describe('A name for progress and tables. Changes no pixels and no cache key.'),
 		frameBaseUrl: z
 			.url({protocol: /^https?$/, error: 'an absolute http(s) URL such as https://cdn.example.com/fatezero'})
 			.optional()

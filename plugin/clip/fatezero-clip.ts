@@ -4,6 +4,7 @@ import {ATTENTION_PRESETS, type AttentionPreset} from '../fatezero/reference-fra
 import {CLIP_DEFAULTS} from './clip-defaults.js';
 import type {ClipAttention, ClipDescriptor, CrossReplace, ReplaceWindow} from './clip-descriptor.js';
 import {clipDescriptorSchema, type ClipDescriptorInput} from './clip-descriptor-schema.js';
+import {checkJsonDepth} from './clip-limits.js';
 import {formatSchemaIssues} from './format-schema-issues.js';
 
 type Parsed = z.output<typeof clipDescriptorSchema>;
@@ -74,6 +75,8 @@ const applyClipDefaults = (clip: Parsed): ClipDescriptor => {
  * (e.g. "variants.json, variant 3").
  */
 export const parseClipDescriptor = (value: unknown, origin?: string): ClipDescriptor => {
+	// before zod, which recurses: a hostile nesting must be an error, not a stack overflow
+	checkJsonDepth(value, `The clip descriptor${origin ? ` in ${origin}` : ''}`);
 	const result = clipDescriptorSchema.safeParse(value);
 	if (!result.success) {
 		const lines = formatSchemaIssues(result.error.issues, value);

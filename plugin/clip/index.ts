@@ -13,6 +13,7 @@ export type {
 export {clipDescriptorSchema} from './clip-descriptor-schema.js';
 export type {ClipDescriptorInput} from './clip-descriptor-schema.js';
 export {fateZeroClip, parseClipDescriptor} from './fatezero-clip.js';
+export {checkGuidance, checkJsonDepth, checkPrompt, checkSize, checkSteps, CLIP_LIMITS, displayLabel, parseJsonWithLimits, sizeMultipleForModel} from './clip-limits.js';
 export {canonicalJson} from './canonical-json.js';
 export type {JsonValue} from './canonical-json.js';
 export {descriptorKey, descriptorKeyInputs} from './descriptor-key.js';

@@ -157,7 +157,7 @@ describe('validation errors', () => {
 
 	it('cover ranges, types, windows, words, unknown fields and missing fields', () => {
 		expect(invalid({...base, frames: {count: 0}}).message).toContain('frames.count: expected a whole number ≥ 1, got 0');
-		expect(invalid({...base, size: 500}).message).toContain('size: expected a whole number ≥ 8 that is a multiple of 8, got 500');
+		expect(invalid({...base, size: 500}).message).toContain('size: expected a whole number from 8 to 1024 that is a multiple of 8, got 500');
 		expect(invalid({...base, edit: {crossReplace: 2}}).message).toContain('edit.crossReplace: expected a number in [0, 1], got 2');
 		expect(invalid({...base, edit: {selfReplace: [0.9, 0.2]}}).message).toContain('edit.selfReplace: [0.9,0.2] starts after it ends');
 		expect(invalid({...base, edit: {reweight: {'oil painting': 3}}}).message).toContain('edit.reweight["oil painting"]: "oil painting" is not a single word');
@@ -166,8 +166,8 @@ describe('validation errors', () => {
 		expect(invalid({...base, edit: {latentBlend: true}}).message).toContain('edit.latentBlend: true needs edit.blendWords');
 		expect(invalid({...base, frames: {fps: 12, stride: 2}}).message).toContain('frames.stride: 2 conflicts with frames.fps 12');
 		const missing = invalid({source: 'a.mp4'}).message;
-		expect(missing).toContain('sourcePrompt: expected a non-empty prompt, got nothing');
-		expect(missing).toContain('prompt: expected a non-empty prompt, got nothing');
+		expect(missing).toContain('sourcePrompt: expected a non-blank prompt of at most 1000 characters, got nothing');
+		expect(missing).toContain('; prompt: expected a non-blank prompt of at most 1000 characters, got nothing');
 		expect(invalid(42).message).toContain('expected an object {source, sourcePrompt, prompt, …}, got 42');
 	});
 

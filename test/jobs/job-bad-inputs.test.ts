@@ -34,7 +34,7 @@ const BAD: {name: string; clip: Record<string, unknown>; code: 'INVALID_INPUT' |
 	{name: 'a zero-byte .mp4', clip: {source: 'zero.mp4'}, code: 'INVALID_INPUT', message: /Video \S+zero\.mp4 is empty \(0 bytes\)/},
 	{name: 'a text file named .mp4', clip: {source: 'text.mp4'}, code: 'INVALID_INPUT', message: /Video \S+text\.mp4 could not be read \(ffprobe: .*\)/},
 	{name: 'a folder with no images', clip: {source: 'no-images'}, code: 'INVALID_INPUT', message: /Frame folder \S+no-images has no \.png\/\.jpg\/\.jpeg files: it holds 1 other entry \(notes\.txt\)/},
-	{name: 'size 100', clip: {size: 100}, code: 'INVALID_OPTION', message: /Invalid clip descriptor: size: expected a whole number ≥ 8 that is a multiple of 8, got 100/},
+	{name: 'size 100', clip: {size: 100}, code: 'INVALID_OPTION', message: /Invalid clip descriptor: size: expected a whole number from 8 to 1024 that is a multiple of 8, got 100/},
 	{name: 'steps 0', clip: {steps: 0}, code: 'INVALID_OPTION', message: /Invalid clip descriptor: steps: expected a whole number in \[1, 1000\], got 0/},
 ];
 
