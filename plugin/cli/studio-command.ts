@@ -31,10 +31,37 @@ Options:
                          page learns it through ${JOB_SERVER_ENV}.
   --allow-origin URL     Another origin allowed to call the job server (repeatable), e.g. a Studio opened
                          through its network address. Default: http://localhost:<port> and http://127.0.0.1:<port>.
+  --network              Let Remotion Studio listen on every network interface, as "npx remotion studio"
+                         does (other machines can then open it, and with it your footage and edits).
+                         Default: loopback only (127.0.0.1). Remotion 4.0.529 has no host option; FateZero
+                         makes the Studio process bind its servers to 127.0.0.1 itself.
+                         The job server always listens on 127.0.0.1 only.
   --open                 Open Studio in the default browser.
 Clips naming another model than the configured one are refused.
 
 ${SETTINGS_HELP}`;
+
+/**
+ * Remotion 4.0.529's Studio binds its server to 0.0.0.0 or :: and has no option to change it
+ * (@remotion/renderer's getPortConfig): this module, preloaded into the Studio process, turns
+ * every wildcard bind of that process into a loopback bind, so the cache it serves (source
+ * footage and edits) stays on this machine. Both families go to 127.0.0.1: browsers and Node try
+ * it for "localhost" when ::1 refuses.
+ */
+const LOOPBACK_PRELOAD = `data:text/javascript,${encodeURIComponent(`
+import net from 'node:net';
+const listen = net.Server.prototype.listen;
+const wildcard = (host) => host === '0.0.0.0' || host === '::' || host === undefined || host === null || host === '';
+net.Server.prototype.listen = function (...args) {
+	const [first] = args;
+	if (first !== null && typeof first === 'object' && !Array.isArray(first) && first.path === undefined && first.fd === undefined && first.handle === undefined && first._handle === undefined && wildcard(first.host)) {
+		args[0] = {...first, host: '127.0.0.1'};
+	} else if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) {
+		if (typeof args[1] === 'string' ? wildcard(args[1]) : true) args.splice(1, typeof args[1] === 'string' ? 1 : 0, '127.0.0.1');
+	}
+	return listen.apply(this, args);
+};
+`)}`;
 
 /** Whether `port` can be bound on every loopback/wildcard host Studio may use. */
 const portIsFree = async (port: number): Promise<boolean> => {
@@ -89,6 +116,7 @@ export const studioCommand = async (args: string[]): Promise<number> => {
 				'job-server-port': {type: 'string'},
 				'allow-origin': {type: 'string', multiple: true},
 				open: {type: 'boolean'},
+				network: {type: 'boolean'},
 			},
 		}),
 	);
@@ -138,10 +166,16 @@ export const studioCommand = async (args: string[]): Promise<number> => {
 	console.log(`FateZero job server: ${server.url} (store ${cacheDir}, clips published into ${project.publicDir.value}/fatezero, sources under ${projectRoot})`);
 	if (model === GENERATED_TINY_MODEL) console.log('⚠ Model: the generated random-weight test model (generated:tiny): edited frames are noise.');
 	console.log(`Remotion Studio: ${studioUrl} (starting…)`);
+	console.log(
+		values.network
+			? '⚠ Remotion Studio listens on every network interface (--network): other machines can open it, and it serves your source footage and edits.'
+			: 'Remotion Studio listens on 127.0.0.1 only (Remotion 4.0.529 has no host option, so FateZero binds it; its "Network:" address does not answer). --network opts in to the network.',
+	);
 
 	const child = spawn(
 		process.execPath,
 		[
+			...(values.network ? [] : ['--import', LOOPBACK_PRELOAD]),
 			cli,
 			'studio',
 			...(entry ? [entry] : []),

@@ -1,4 +1,3 @@
-import {createReadStream} from 'node:fs';
 import http, {type IncomingMessage, type ServerResponse} from 'node:http';
 import path from 'node:path';
 import type {ClipDescriptor} from '../clip/clip-descriptor.js';
@@ -9,8 +8,8 @@ import type {ExecutionProviderName} from '../runtime/session-spec.js';
 import {checkJobRequest} from './job-request-checks.js';
 import {checkRequestOrigin, corsHeaders, normalizeOrigin} from './origin-policy.js';
 import {DEFAULT_JOB_SERVER_PORT, type StudioJobState} from './studio-job-state.js';
-import {StudioJobs, type StudioJobQueue, type StudioJobsOptions} from './studio-jobs.js';
-import type {OnJobProgress} from '../jobs/job-progress.js';
+import {previewBytes, StudioJobs, TooManyJobsError, type StudioJobsOptions} from './studio-jobs.js';
+import type {StudioCancelReason} from './studio-job-state.js';
 
 export type JobServerOptions = {
 	/** Port on 127.0.0.1. Default 3990; 0 picks a free one (see `JobServer.port`). */
@@ -29,7 +28,11 @@ export type JobServerOptions = {
 	/** The rest of the job queue's settings: model, public dir (clips are published into its fatezero/), compute type, threads. */
 	queueOptions?: StudioJobsOptions['queueOptions'];
 	/** Builds the job queue (tests); default a JobQueue. */
-	createQueue?: (onProgress: OnJobProgress) => StudioJobQueue;
+	createQueue?: StudioJobsOptions['createQueue'];
+	/** Jobs waiting to start at most; POSTing one more answers 429. Default 16. */
+	maxQueuedJobs?: number;
+	/** Finished jobs remembered for GET /jobs; older ones are forgotten. Default 64. */
+	maxFinishedJobs?: number;
 };
 
 export type JobServer = {
@@ -45,6 +48,8 @@ export type JobServer = {
 
 const MAX_BODY_BYTES = 1 << 20;
 
+const ROUTES = 'POST /jobs, DELETE /jobs/<descriptorKey>, GET /jobs, GET /jobs/<descriptorKey>, GET /jobs/<descriptorKey>/preview.png, GET /events';
+
 class HttpError extends Error {
 	constructor(
 		readonly status: number,
@@ -54,18 +59,36 @@ class HttpError extends Error {
 	}
 }
 
+// A client that sends more than this after the limit is cut off without an answer: reading on
+// costs the server nothing but bandwidth, up to here.
+const MAX_DRAINED_BYTES = 256 << 20;
+
+const tooLarge = (size: number | string) =>
+	new HttpError(413, `The request body is ${size} bytes, larger than the limit of ${MAX_BODY_BYTES} bytes; a clip descriptor is a small JSON object.`);
+
+/**
+ * The body as text, at most MAX_BODY_BYTES. A larger body is read to its end and dropped before
+ * the 413 goes out: a client still sending when the server closes the connection sees a reset,
+ * not the answer.
+ */
 const readBody = (request: IncomingMessage): Promise<string> =>
 	new Promise((resolve, reject) => {
 		const chunks: Buffer[] = [];
 		let size = 0;
+		const declared = Number(request.headers['content-length'] ?? 0);
+		if (declared > MAX_DRAINED_BYTES) {
+			reject(Object.assign(tooLarge(declared), {closeConnection: true}));
+			return;
+		}
 		request.on('data', (chunk: Buffer) => {
 			size += chunk.length;
-			if (size > MAX_BODY_BYTES) {
-				reject(new HttpError(413, `The request body is larger than ${MAX_BODY_BYTES} bytes; a clip descriptor is a small JSON object.`));
+			if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+			else if (size > MAX_DRAINED_BYTES) {
+				reject(Object.assign(tooLarge(`over ${MAX_DRAINED_BYTES}`), {closeConnection: true}));
 				request.destroy();
-			} else chunks.push(chunk);
+			}
 		});
-		request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+		request.on('end', () => (size > MAX_BODY_BYTES ? reject(tooLarge(size)) : resolve(Buffer.concat(chunks).toString('utf8'))));
 		request.on('error', reject);
 	});
 
@@ -81,9 +104,14 @@ const sendJson = (response: ServerResponse, status: number, body: unknown, heade
  *   POST /jobs                     body: a clip descriptor → 202 its StudioJobState
  *                                  400 invalid JSON / descriptor / missing source,
  *                                  403 source outside the project or unconfigured model
- *   GET  /jobs                     200 every job's state
+ *                                  413 body over 1 MiB, 429 too many jobs waiting
+ *   DELETE /jobs/<descriptorKey>   200 its state, now 'cancelled' (a queued job never starts, a
+ *                                  running one stops at its next step); ?reason=unused when the
+ *                                  page no longer shows the clip. 404 unknown
+ *   GET  /jobs                     200 every job's state (the latest finished ones, see maxFinishedJobs)
  *   GET  /jobs/<descriptorKey>     200 its state, 404 unknown
- *   GET  /jobs/<key>/preview.png   200 the preview image, 404 none yet
+ *   GET  /jobs/<key>/preview.png   200 the preview image (the engine's latest decoded frame, else
+ *                                  source frame 0), 404 none yet
  *   GET  /events                   text/event-stream: every state change as `event: job`
  *   OPTIONS *                      CORS preflight (204) for allowed origins
  *
@@ -101,6 +129,8 @@ export const startJobServer = async (options: JobServerOptions): Promise<JobServ
 		executionProvider: options.executionProvider,
 		queueOptions: options.queueOptions,
 		createQueue: options.createQueue,
+		maxQueuedJobs: options.maxQueuedJobs,
+		maxFinishedJobs: options.maxFinishedJobs,
 		previewUrl: (key) => `${base()}/jobs/${key}/preview.png`,
 	});
 	const streams = new Set<ServerResponse>();
@@ -136,11 +166,24 @@ export const startJobServer = async (options: JobServerOptions): Promise<JobServ
 				}
 				const check = checkJobRequest(descriptor, {projectRoot, allowedModels});
 				if (!check.ok) throw new HttpError(check.status, check.message);
-				sendJson(response, 202, jobs.submit(descriptor, check.sourcePath), cors);
+				try {
+					sendJson(response, 202, jobs.submit(descriptor, check.sourcePath), cors);
+				} catch (error) {
+					if (error instanceof TooManyJobsError) throw new HttpError(429, error.message);
+					throw error;
+				}
+				return;
+			}
+			if (parts[0] === 'jobs' && parts.length === 2 && request.method === 'DELETE') {
+				const key = parts[1];
+				const reason: StudioCancelReason = url.searchParams.get('reason') === 'unused' ? 'unused' : 'user';
+				const state = isCacheKey(key) ? jobs.cancel(key, reason) : null;
+				if (!state) throw new HttpError(404, `No job for descriptor key ${JSON.stringify(key)} on this server; nothing to cancel.`);
+				sendJson(response, 200, state, cors);
 				return;
 			}
 			if (request.method !== 'GET' && request.method !== 'HEAD') {
-				throw new HttpError(405, `${request.method} ${url.pathname} is not supported. Routes: POST /jobs, GET /jobs, GET /jobs/<descriptorKey>, GET /jobs/<descriptorKey>/preview.png, GET /events.`);
+				throw new HttpError(405, `${request.method} ${url.pathname} is not supported. Routes: ${ROUTES}.`);
 			}
 			if (parts[0] === 'jobs' && parts.length === 1) {
 				sendJson(response, 200, jobs.list(), cors);
@@ -154,10 +197,10 @@ export const startJobServer = async (options: JobServerOptions): Promise<JobServ
 					sendJson(response, 200, state, cors);
 					return;
 				}
-				const file = jobs.previewFile(key);
-				if (!file) throw new HttpError(404, `Job ${key} has no preview image yet (it appears once the source is imported).`);
+				const preview = jobs.preview(key);
+				if (!preview) throw new HttpError(404, `Job ${key} has no preview image yet (it appears once the source is imported).`);
 				response.writeHead(200, {...cors, 'Content-Type': 'image/png', 'Cache-Control': 'no-cache'});
-				createReadStream(file).pipe(response);
+				response.end(previewBytes(preview));
 				return;
 			}
 			if (parts[0] === 'events' && parts.length === 1) {
@@ -169,9 +212,9 @@ export const startJobServer = async (options: JobServerOptions): Promise<JobServ
 				request.on('close', () => streams.delete(response));
 				return;
 			}
-			throw new HttpError(404, `${url.pathname} is not a route of the FateZero job server. Routes: POST /jobs, GET /jobs, GET /jobs/<descriptorKey>, GET /jobs/<descriptorKey>/preview.png, GET /events.`);
+			throw new HttpError(404, `${url.pathname} is not a route of the FateZero job server. Routes: ${ROUTES}.`);
 		} catch (error) {
-			if (error instanceof HttpError) sendJson(response, error.status, {error: error.message}, cors);
+			if (error instanceof HttpError) sendJson(response, error.status, {error: error.message}, {...cors, ...((error as {closeConnection?: boolean}).closeConnection ? {Connection: 'close'} : {})});
 			else sendJson(response, 500, {error: `Unexpected error in the FateZero job server: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`}, cors);
 		}
 	};

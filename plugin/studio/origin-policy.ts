@@ -54,7 +54,7 @@ export const corsHeaders = (origin: string | null): Record<string, string> =>
 		? {}
 		: {
 				'Access-Control-Allow-Origin': origin,
-				'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+				'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
 				'Access-Control-Allow-Headers': 'Content-Type',
 				// Chrome's Private Network Access preflights ask this of loopback servers
 				'Access-Control-Allow-Private-Network': 'true',
