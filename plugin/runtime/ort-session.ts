@@ -1,4 +1,6 @@
 import {readFile} from 'node:fs/promises';
+// first: ORT must see the telemetry switch before its environment exists
+import './disable-ort-telemetry.js';
 import * as ort from 'onnxruntime-node';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {parseExecutionProvider, requireExecutionProvider} from './execution-providers.js';

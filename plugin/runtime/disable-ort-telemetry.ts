@@ -1,0 +1,14 @@
+/**
+ * onnxruntime-node 1.30 starts Microsoft's 1DS telemetry client when it creates its environment
+ * (the first session): on POSIX that writes an empty `mat-debug-<pid>.log` (the 1DS SDK's debug
+ * log, created even when nothing is logged) and a `.ses` session file into the temp dir, one log
+ * per process, never removed. ORT reads ORT_DISABLE_TELEMETRY from the environment at that
+ * moment; set here before any session exists, so nothing is written outside the cache. A user
+ * who sets the variable (to anything, "0" included) keeps their value. Worker threads share this
+ * environment and child processes inherit it.
+ */
+export const disableOrtTelemetry = (): void => {
+	process.env.ORT_DISABLE_TELEMETRY ??= '1';
+};
+
+disableOrtTelemetry();
