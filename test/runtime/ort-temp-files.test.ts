@@ -32,7 +32,7 @@ await session.dispose();
 console.log(JSON.stringify(Array.from(out.y.data as Float32Array)));
 `,
 		);
-		const env = {...process.env, TMPDIR: tmp, TMP: tmp, TEMP: tmp};
+		const env: NodeJS.ProcessEnv = {...process.env, TMPDIR: tmp, TMP: tmp, TEMP: tmp};
 		delete env.ORT_DISABLE_TELEMETRY;
 		const stdout = execFileSync(process.execPath, ['--import', 'tsx', script], {cwd: root, env, encoding: 'utf8'});
 		expect(stdout.trim().split('\n').at(-1)).toBe('[6]');
