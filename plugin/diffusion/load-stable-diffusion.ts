@@ -57,6 +57,7 @@ export const loadStableDiffusion = async (options: LoadStableDiffusionOptions): 
 	const tokenizer = await loadClipTokenizer(model.tokenizerDir);
 	const specs = compileModelGraphs(model, options.cacheDir, {
 		computeType: options.computeType,
+		executionProvider: options.executionProvider,
 		unet: {referenceFramesMinChannels: options.referenceFramesMinChannels ?? null, ...options.unetVariant?.(model)},
 	});
 	// 2. sessions, one after another (each reads its weights; in parallel they would only compete)

@@ -50,17 +50,20 @@ export type StoredAttention = Map<string, HostTensor>;
  * The control inputs of the fusion UNet for one step: per target the cross mapper, refine alphas,
  * equaliser, this step's cross window row and self window flag, and the blend mask at each fused
  * resolution; in stored mode also the stored source queries/keys (dummies of one token at
- * inversion, which broadcast against zero targets).
+ * inversion). Inversion has no targets but gets one placeholder that edits nothing (mapper 0,
+ * windows 0, mask 0): every control keeps a row, so no tensor in the graph is empty (the graph
+ * counts the real targets from the batch and drops the placeholder's rows).
  */
 export const fusionFeeds = (input: FusionStepInput): Record<string, HostTensor> => {
 	const {plan, targets, frames, step} = input;
-	const count = step === null ? 0 : targets.length;
+	const count = step === null ? 1 : targets.length;
+	const real = step === null ? 0 : targets.length;
 	const mapper = new Float32Array(count * TOKENS * TOKENS);
-	const refine = new Float32Array(count * TOKENS);
-	const equalizer = new Float32Array(count * TOKENS);
+	const refine = new Float32Array(count * TOKENS).fill(1);
+	const equalizer = new Float32Array(count * TOKENS).fill(1);
 	const window = new Float32Array(count * TOKENS);
 	const selfWindow = new Float32Array(count);
-	for (let t = 0; t < count; t++) {
+	for (let t = 0; t < real; t++) {
 		const target = targets[t];
 		const {edit} = target;
 		mapper.set(crossMapperMatrix(target), t * TOKENS * TOKENS);
@@ -79,7 +82,7 @@ export const fusionFeeds = (input: FusionStepInput): Record<string, HostTensor> 
 	for (const {height, width} of blendMaskResolutions(plan)) {
 		const size = frames * height * width;
 		const masks = new Float32Array(count * size); // M ≡ 0: without blend words, source self-attention in the window
-		for (let t = 0; t < count; t++) {
+		for (let t = 0; t < real; t++) {
 			const target = targets[t];
 			const rows = target.edit.blendAlphaRows;
 			if (!target.blendSelfAttention || rows === null) continue;

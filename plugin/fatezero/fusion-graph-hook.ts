@@ -86,6 +86,19 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 	const toStorageType = (ctx: LayerContext, x: string) => (storagePrecision === ctx.computeType ? x : ctx.b.op('Cast', [x], {to: OnnxType[storagePrecision]}));
 	const framesPerClip = (ctx: LayerContext) =>
 		ctx.b.op('Gather', [ctx.b.op('Shape', [UNET_IO.referenceFrames]), ctx.b.constInt64([1])], {axis: 0});
+	/** int64 [1]: the rows of the per-target controls (T, or 1 at inversion: see fusionFeeds). */
+	const controlRows = (ctx: LayerContext) => ctx.b.op('Shape', [input(ctx, FUSION_IO.selfWindow, ['targets'])]);
+	/**
+	 * int64 [1]: the edit targets really in the batch, from its clip count: recompute [source |
+	 * uncond T | cond T] has 1 + 2T clips, stored [uncond T | cond T] has 2T; inversion's batch of one
+	 * clip gives 0 either way. Inversion still feeds one placeholder target (windows 0), so that no
+	 * tensor in the graph is ever empty: CUDA's attention kernels do not accept a batch of 0.
+	 */
+	const realTargets = (ctx: LayerContext) => {
+		const {b} = ctx;
+		const clips = b.op('Div', [b.op('Gather', [b.op('Shape', [UNET_IO.sample]), b.constInt64([0])], {axis: 0}), framesPerClip(ctx)]);
+		return b.op('Div', [mode === 'recompute' ? b.op('Sub', [clips, b.constInt64([1])]) : clips, b.constInt64([2])]);
+	};
 	// [N, H, Q, K] -> [groups, F, H, Q, K]
 	const byClip = (ctx: LayerContext, p: string, heads: number, queryTokens: number) => {
 		const {b} = ctx;
@@ -99,10 +112,9 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 	const editCross = (ctx: LayerContext, source: string, target: string) => {
 		const {b} = ctx;
 		const one = scalar(ctx, 1);
-		// [1, F, H, Q, 77] -> [T, F, H, Q, 77] (ORT's MatMul does not broadcast 1 against T = 0)
+		// [1, F, H, Q, 77] -> [T, F, H, Q, 77]
 		const mapperInput = input(ctx, FUSION_IO.crossMapper, ['targets', 77, 77]);
-		const targetCount = b.op('Shape', [input(ctx, FUSION_IO.selfWindow, ['targets'])]);
-		const tiled = b.op('Expand', [source, b.op('Concat', [targetCount, b.constInt64([1, 1, 1, 1])], {axis: 0})]);
+		const tiled = b.op('Expand', [source, b.op('Concat', [controlRows(ctx), b.constInt64([1, 1, 1, 1])], {axis: 0})]);
 		// [T, F, H, Q, 77] · [T, 1, 1, 77, 77] -> [T, F, H, Q, 77]
 		const mapped = b.op('MatMul', [tiled, b.op('Unsqueeze', [mapperInput, b.constInt64([1, 2])])]);
 		const refine = perTarget(ctx, input(ctx, FUSION_IO.crossRefine, ['targets', 77]));
@@ -138,12 +150,18 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 			// Row ranges of the batch [N, S, C]: group 0 is rows [0, F); the targets are the last T
 			// groups, rows [N − T·F, N); everything before them keeps its own attention. Only
 			// cross-attention maps of the groups that are read or edited are ever materialised.
+			// The target branch runs on the last T' = max(T, 1) groups: at inversion (T = 0) it
+			// re-reads group 0 with a placeholder edit and its rows are cut off again at the end
+			// (`assemble`), so every tensor keeps at least one row.
 			const frames = framesPerClip(ctx);
-			const targetRows = b.op('Mul', [b.op('Shape', [input(ctx, FUSION_IO.selfWindow, ['targets'])]), frames]);
-			const firstTargetRow = b.op('Sub', [b.op('Gather', [b.op('Shape', [site.query]), b.constInt64([0])], {axis: 0}), targetRows]);
+			const batchRows = b.op('Gather', [b.op('Shape', [site.query]), b.constInt64([0])], {axis: 0});
+			const firstTargetRow = b.op('Sub', [batchRows, b.op('Mul', [controlRows(ctx), frames])]); // N − T'·F
+			const firstEditedRow = b.op('Sub', [batchRows, b.op('Mul', [realTargets(ctx), frames])]); // N − T·F
 			const end = b.constInt64([2 ** 31 - 1]);
 			const zero = b.constInt64([0]);
 			const rows = (x: string, from: string, to: string) => b.op('Slice', [x, from, to, zero]);
+			// [N − T·F rows of their own attention | T'·F target rows] -> the first N rows
+			const assemble = (own: string, targets: string) => rows(b.op('Concat', [own, targets], {axis: 0}), zero, batchRows);
 			// sliced once, shared by every head slice below
 			const sourceQuery = rows(site.query, zero, frames); // [F, Q, C]
 			const sourceKey = rows(site.key, zero, frames); // [F, K, C]
@@ -160,12 +178,11 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 				// memory-light kernel: PV over every row, and P_src V = softmax(Q_src K_srcᵀ) V_tgt with
 				// the source's queries and keys repeated for each target and the target's values.
 				const own = fusedAttention(ctx, site.query, site.key, site.value, heads); // [N, Q, C]
-				const targetCount = b.op('Shape', [input(ctx, FUSION_IO.selfWindow, ['targets'])]);
-				const perTarget = b.op('Concat', [targetCount, b.constInt64([1, 1])], {axis: 0});
+				const perTarget = b.op('Concat', [controlRows(ctx), b.constInt64([1, 1])], {axis: 0});
 				const sourceQ = mode === 'recompute' ? sourceQuery : storedQuery(ctx, site); // [F, Q, C]
 				let sourceK = mode === 'recompute' ? sourceKey : storedKey(ctx, site); // [F, K, C]
-				// Inversion (T = 0) feeds stored mode one-token placeholders: cut the (empty) values to
-				// the keys' length so the kernel sees consistent shapes; in editing this is a no-op.
+				// Inversion feeds stored mode one-token placeholders: cut the values to the keys' length
+				// so the kernel sees consistent shapes (the result is cut off); in editing a no-op.
 				const keyCount = b.op('Gather', [b.op('Shape', [sourceK]), b.constInt64([1])], {axis: 0});
 				const values = mode === 'stored' ? b.op('Slice', [targetValues, zero, keyCount, b.constInt64([1])]) : targetValues; // [T·F, K, C]
 				// [F, S, C] -> [T·F, S, C], target-major like the batch's target rows
@@ -177,12 +194,12 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 				const keep = b.op('Reshape', [b.op('Mul', [b.op('Sub', [scalar(ctx, 1), mask]), window]), b.constInt64([-1, queryTokens, 1])]);
 				const ownTargets = rows(own, firstTargetRow, end);
 				const blended = b.op('Add', [ownTargets, b.op('Mul', [keep, b.op('Sub', [sourceOutput, ownTargets])])]);
-				return b.op('Concat', [rows(own, zero, firstTargetRow), blended], {axis: 0});
+				return assemble(rows(own, zero, firstEditedRow), blended);
 			}
 			// Cross-attention maps (77 keys) are explicit, a few heads at a time (every step below is per head).
 			const slices = headSlices(ctx, heads, channels, queryTokens, 77, maxMapElements);
 			// the rows before the targets: their own attention through the memory-light kernel
-			const untouched = fusedAttention(ctx, rows(site.query, zero, firstTargetRow), rows(site.key, zero, firstTargetRow), rows(site.value, zero, firstTargetRow), heads);
+			const untouched = fusedAttention(ctx, rows(site.query, zero, firstEditedRow), rows(site.key, zero, firstEditedRow), rows(site.value, zero, firstEditedRow), heads);
 
 			// cross-attention (fused or mask layers): the targets' maps are edited or read
 			const targetQuery = rows(site.query, firstTargetRow, end); // [T·F, Q, C]
@@ -209,14 +226,13 @@ export const createFusionHook = (plan: FusionPlan, mode: FusionMode, options: Fu
 				return attendWithProbabilities(ctx, flat, slice.of(targetValues), slice.heads, slice.channels); // [T·F, Q, C/k]
 			});
 			const targetOutput = targetOutputs.length === 1 ? targetOutputs[0] : b.op('Concat', targetOutputs, {axis: 2}); // [T·F, Q, C]
-			return b.op('Concat', [untouched, targetOutput], {axis: 0});
+			return assemble(untouched, targetOutput);
 		},
 		leadingRowsToDrop(ctx, {index}) {
 			if (mode !== 'recompute' || index !== lastUpBlockReadingSource + 1) return null;
 			// F rows when the batch has targets (editing); none for inversion's source-only batch
 			const {b} = ctx;
-			const targets = b.op('Shape', [input(ctx, FUSION_IO.selfWindow, ['targets'])]);
-			return b.op('Mul', [b.op('Min', [targets, b.constInt64([1])]), framesPerClip(ctx)]);
+			return b.op('Mul', [b.op('Min', [realTargets(ctx), b.constInt64([1])]), framesPerClip(ctx)]);
 		},
 		finish(ctx) {
 			const {b} = ctx;

@@ -1,8 +1,14 @@
+import type {ExecutionProviderName} from '../runtime/session-spec.js';
 import {FloatAttr, OnnxType, type GraphBuilder} from './onnx-graph-builder.js';
 import type {ComputeType, WeightBinder} from './weight-binder.js';
 
-/** What every layer needs: the builder, the weights and the compute precision. */
-export type LayerContext = {b: GraphBuilder; w: WeightBinder; computeType: ComputeType};
+/**
+ * What every layer needs: the builder, the weights, the compute precision and the execution
+ * provider the graph is built for (default 'cpu'): where a provider has no kernel for an op the
+ * builders use elsewhere, they emit a portable equivalent instead (see provider-kernels.ts), so no
+ * node silently falls back to the CPU.
+ */
+export type LayerContext = {b: GraphBuilder; w: WeightBinder; computeType: ComputeType; provider?: ExecutionProviderName};
 
 /** A float constant in the compute precision. */
 export const scalar = (ctx: LayerContext, value: number): string => {
@@ -21,9 +27,14 @@ export const toFloat32 = (ctx: LayerContext, x: string): string =>
 /** torch.nn.Linear on the last axis: x [..., inDim] -> [..., outDim]; weight stored [out, in]. */
 export const linear = (ctx: LayerContext, prefix: string, x: string, inDim: number, outDim: number, bias = true): string => {
 	const {b, w} = ctx;
+	const weight = w.param(`${prefix}.weight`, [outDim, inDim]);
 	// FusedMatMul reads the [out, in] weight transposed in place: a Transpose + MatMul would be
-	// constant-folded into a second, transposed copy of every weight at session creation.
-	const y = b.op('FusedMatMul', [x, w.param(`${prefix}.weight`, [outDim, inDim])], {transB: 1}, {domain: 'com.microsoft'});
+	// constant-folded into a second, transposed copy of every weight at session creation. WebGPU
+	// has no FusedMatMul kernel, so there the copy is the price of running on the GPU at all.
+	const y =
+		ctx.provider === 'webgpu'
+			? b.op('MatMul', [x, b.op('Transpose', [weight], {perm: [1, 0]})])
+			: b.op('FusedMatMul', [x, weight], {transB: 1}, {domain: 'com.microsoft'});
 	return bias ? b.op('Add', [y, w.param(`${prefix}.bias`, [outDim])]) : y;
 };
 
@@ -55,6 +66,25 @@ export const layerNorm = (ctx: LayerContext, prefix: string, x: string, dim: num
 		{axis: -1, epsilon: new FloatAttr(eps)},
 	);
 
+/**
+ * Normalises x [N, G, X] over its last axis (one group per row), unit scale, zero shift.
+ * InstanceNormalization does exactly that, but WebGPU registers no kernel for it; there
+ * LayerNormalization over the last axis computes the same (biased variance, eps inside the root).
+ */
+const normalizeGroups = (ctx: LayerContext, x: string, groups: number, eps: number): string => {
+	const {b} = ctx;
+	if (ctx.provider !== 'webgpu') {
+		const ones = b.constFloat32(new Array(groups).fill(1));
+		const zeros = b.constFloat32(new Array(groups).fill(0));
+		const [one, zero] = ctx.computeType === 'float16' ? [b.op('Cast', [ones], {to: OnnxType.float16}), b.op('Cast', [zeros], {to: OnnxType.float16})] : [ones, zeros];
+		return b.op('InstanceNormalization', [x, one, zero], {epsilon: new FloatAttr(eps)});
+	}
+	const length = b.op('Gather', [b.op('Shape', [x]), b.constInt64([2])], {axis: 0}); // [1] = X
+	const scale = b.op('Expand', [scalar(ctx, 1), length]);
+	const shift = b.op('Expand', [scalar(ctx, 0), length]);
+	return b.op('LayerNormalization', [x, scale, shift], {axis: -1, epsilon: new FloatAttr(eps)});
+};
+
 export type GroupNormOptions = {
 	/**
 	 * int64 scalar-shaped [1] value: the number of frames per clip. When set, statistics are pooled
@@ -74,12 +104,6 @@ export const groupNorm = (
 	options: GroupNormOptions = {},
 ): string => {
 	const {b, w} = ctx;
-	const ones = b.constFloat32(new Array(groups).fill(1));
-	const zeros = b.constFloat32(new Array(groups).fill(0));
-	const [one, zero] =
-		ctx.computeType === 'float16'
-			? [b.op('Cast', [ones], {to: OnnxType.float16}), b.op('Cast', [zeros], {to: OnnxType.float16})]
-			: [ones, zeros];
 	let grouped: string;
 	if (options.framesPerClip) {
 		// [b*f, C, H, W] -> [b*f, G, X] with X = C/G*H*W
@@ -90,17 +114,13 @@ export const groupNorm = (
 		const perFrame = b.op('Reshape', [flat, shape4]);
 		const byGroup = b.op('Transpose', [perFrame], {perm: [0, 2, 1, 3]});
 		grouped = b.op('Reshape', [byGroup, b.constInt64([0, groups, -1])]);
-		const normed = b.op('InstanceNormalization', [grouped, one, zero], {epsilon: new FloatAttr(eps)});
+		const normed = normalizeGroups(ctx, grouped, groups, eps);
 		// back: [b, G, f, C/G*H*W] -> [b, f, G, C/G*H*W] -> [b*f, C, H, W]
 		const back = b.op('Transpose', [b.op('Reshape', [normed, b.op('Shape', [byGroup])])], {perm: [0, 2, 1, 3]});
 		grouped = b.op('Reshape', [back, b.op('Shape', [x])]);
 	} else {
 		// [N, C, H, W] -> [N, G, C/G*H*W]: InstanceNormalization then normalises each group.
-		const normed = b.op(
-			'InstanceNormalization',
-			[b.op('Reshape', [x, b.constInt64([0, groups, -1])]), one, zero],
-			{epsilon: new FloatAttr(eps)},
-		);
+		const normed = normalizeGroups(ctx, b.op('Reshape', [x, b.constInt64([0, groups, -1])]), groups, eps);
 		grouped = b.op('Reshape', [normed, b.op('Shape', [x])]);
 	}
 	const gamma = b.op('Reshape', [w.param(`${prefix}.weight`, [channels]), b.constInt64([channels, 1, 1])]);
@@ -137,11 +157,13 @@ export const attentionProbabilities = (ctx: LayerContext, q: string, k: string, 
 	const {b} = ctx;
 	const headDim = channels / heads;
 	const split = b.constInt64([0, 0, heads, headDim]);
-	// [N, S, C] -> [N, S, heads, d] -> [N, heads, S, d]
-	const qh = b.op('Transpose', [b.op('Reshape', [q, split])], {perm: [0, 2, 1, 3]});
+	// [N, S, C] -> [N, S, heads, d] -> [N, heads, S, d]; the 1/√d scale goes on q before the
+	// product, so that QKᵀ itself stays in fp16 range (|q·k| can pass 65504 before scaling)
+	const scaledQ = b.op('Mul', [q, scalar(ctx, 1 / Math.sqrt(headDim))]);
+	const qh = b.op('Transpose', [b.op('Reshape', [scaledQ, split])], {perm: [0, 2, 1, 3]});
 	// keys straight to [N, heads, d, Sk] for the product
 	const kt = b.op('Transpose', [b.op('Reshape', [k, split])], {perm: [0, 2, 3, 1]});
-	let scores = b.op('Mul', [b.op('MatMul', [qh, kt]), scalar(ctx, 1 / Math.sqrt(headDim))]); // [N, heads, Sq, Sk]
+	let scores = b.op('MatMul', [qh, kt]); // [N, heads, Sq, Sk]
 	if (mask) scores = b.op('Add', [scores, mask]);
 	return b.op('Softmax', [scores], {axis: -1});
 };
