@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto';
-import {createReadStream, statSync} from 'node:fs';
+import {createReadStream, statSync, type Stats} from 'node:fs';
 import path from 'node:path';
 import {pipeline} from 'node:stream/promises';
 import {FateZeroError} from '../errors/fatezero-error.js';
@@ -8,6 +8,9 @@ import {mapWithConcurrency} from './map-with-concurrency.js';
 
 /** Versioned prefix of a frame folder's digest input, so a future format change cannot collide. */
 export const FRAME_FOLDER_HASH_HEADER = 'remotion-fatezero frame-folder v1\n';
+
+const describeSpecialFile = (stats: Stats): string =>
+	stats.isFIFO() ? 'a named pipe (FIFO)' : stats.isSocket() ? 'a socket' : stats.isCharacterDevice() ? 'a character device' : stats.isBlockDevice() ? 'a block device' : 'a special file';
 
 /** SHA-256 (hex) of a file's bytes, streamed: the same value `sha256sum` prints. */
 export const hashFileContent = async (file: string, signal?: AbortSignal): Promise<string> => {
@@ -29,12 +32,17 @@ export const hashFileContent = async (file: string, signal?: AbortSignal): Promi
  */
 export const hashSourceContent = async (source: string, options: {signal?: AbortSignal} = {}): Promise<string> => {
 	const resolved = path.resolve(source);
-	let isFolder: boolean;
+	let stats: Stats;
 	try {
-		isFolder = statSync(resolved).isDirectory();
+		stats = statSync(resolved);
 	} catch (error) {
 		throw new FateZeroError('INVALID_INPUT', `Source ${resolved} does not exist, so it cannot be hashed. Pass a video file or a folder of PNG/JPEG frames.`, {cause: error});
 	}
+	// A FIFO, a socket or a device (/dev/zero) never ends or never repeats: hashing it would hang.
+	if (!stats.isFile() && !stats.isDirectory()) {
+		throw new FateZeroError('INVALID_INPUT', `Source ${resolved} is ${describeSpecialFile(stats)}, not a regular file or a folder. Pass a video file or a folder of PNG/JPEG frames (copy a stream to a file first).`);
+	}
+	const isFolder = stats.isDirectory();
 	if (!isFolder) return hashFileContent(resolved, options.signal);
 	const files = listFrameFiles(resolved);
 	const digests = await mapWithConcurrency(files, 4, (file) => hashFileContent(file, options.signal));

@@ -23,6 +23,11 @@ export type ImportSourceOptions = {
 	/** Folder with ffmpeg and ffprobe, instead of Remotion's compositor package (Remotion's option name). */
 	binariesDirectory?: string | null;
 	signal?: AbortSignal;
+	/**
+	 * Problems that do not stop the import (a truncated video whose selected frames are intact),
+	 * as they are found. Default: a process warning (printed on stderr), so no caller drops them.
+	 */
+	onWarning?: (message: string) => void;
 };
 
 export type SourceInfo = {
@@ -96,6 +101,8 @@ export const importSource = async (options: ImportSourceOptions): Promise<Import
 	const source = path.resolve(options.source);
 	const kind = sourceKind(source);
 	const imported = kind === 'video' ? await importVideo(source, selection, size, crop, options) : await importFolder(source, selection, size, crop, options);
+	const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, {code: 'FATEZERO_SOURCE_WARNING'}));
+	for (const warning of imported.warnings) warn(warning);
 	const rgb8 = imported.selectedSourceFrames.map((_, k) => chwToRgb8(imported.pixels, k * 3 * size * size, size));
 	return {...imported, rgb8, count: imported.selectedSourceFrames.length, size, timingsMs: {...imported.timingsMs, total: performance.now() - started}};
 };
