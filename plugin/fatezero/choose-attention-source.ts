@@ -1,10 +1,7 @@
 import type {UnetConfig} from '../model/component-configs.js';
-import {DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME} from './fusion-graph-hook.js';
-import {DEFAULT_STORAGE_PRECISION, type FusionMode, type StoragePrecision} from './fusion-io.js';
-import {DEFAULT_LEAST_SC_CHANNEL} from './load-fatezero.js';
-import {OFFICIAL_FUSION_MAX_QUERY_TOKENS, planFusion} from './fusion-plan.js';
+import type {FusionMode, StoragePrecision} from './fusion-io.js';
 import type {ReferenceFrameSpec} from './reference-frames.js';
-import {chooseChunkSize, memoryBudgetBytes, type EngineMemoryShape} from './run-fatezero.js';
+import {chooseChunkSize, engineMemoryShape, memoryBudgetBytes} from './memory-budget.js';
 
 export type AttentionSourceRequest = {
 	unetConfig: UnetConfig;
@@ -32,18 +29,7 @@ export type AttentionSourceChoice = {attentionSource: FusionMode; chunkSizeInFra
  * Throws (INVALID_OPTION) only when not even recompute mode fits.
  */
 export const chooseAttentionSource = (request: AttentionSourceRequest): AttentionSourceChoice => {
-	const latentSize = request.sizeInPixels / 8;
-	const plan = planFusion(request.unetConfig, latentSize, latentSize, request.fusionMaxQueryTokens ?? OFFICIAL_FUSION_MAX_QUERY_TOKENS);
-	const engine = (attentionSource: FusionMode): EngineMemoryShape => ({
-		plan,
-		attentionSource,
-		sizeInPixels: request.sizeInPixels,
-		latentSize,
-		maxAttentionMapElementsPerFrame: request.maxAttentionMapElementsPerFrame ?? DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME,
-		storagePrecision: request.storagePrecision ?? DEFAULT_STORAGE_PRECISION,
-		leastScChannel: request.leastScChannel ?? DEFAULT_LEAST_SC_CHANNEL,
-		model: {unet: {config: request.unetConfig}},
-	});
+	const engine = (attentionSource: FusionMode) => engineMemoryShape({...request, attentionSource});
 	const budget = memoryBudgetBytes(request.memoryBudgetInMegabytes);
 	const common = {frameCount: request.frameCount, steps: request.steps, editCount: request.editCount, attention: request.attention};
 	const chunk = chooseChunkSize({...common, engine: engine('recompute'), chunkSizeInFrames: request.chunkSizeInFrames ?? null}, budget);

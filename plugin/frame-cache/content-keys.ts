@@ -13,10 +13,43 @@ import {sha256Hex} from '../clip/sha256-hex.js';
  */
 
 /**
- * Runtime choices outside the descriptor that change pixels, e.g. {precision: 'fp16'} or a frame
- * chunk size (chunks approximate the full-clip batch). Omit or pass {} for the defaults.
+ * Runtime choices outside the descriptor that change pixels (enginePixelOptions builds them for
+ * an engine run). Omit or pass {} only for entries no engine touched.
  */
 export type PixelOptions = {[option: string]: JsonValue};
+
+/** How an engine run was resolved: everything outside the descriptor that changes its pixels. */
+export type EngineKeyOptions = {
+	frameCount: number;
+	/** The resolved chunk size (from --chunk-size, or the memory budget and the machine's RAM): chunks approximate the whole-clip batch. */
+	chunkSizeInFrames: number;
+	/** float16 weights and activations give other pixels than float32. */
+	computeType: 'float32' | 'float16';
+	/**
+	 * Providers run other kernels (CUDA's convolutions and reductions sum in another order, some
+	 * with TF32), and no bound between their results has been measured, so the provider is part
+	 * of the key: two machines share an entry only when they ran the same provider.
+	 */
+	executionProvider: 'cpu' | 'cuda' | 'webgpu';
+	/** Recompute and stored mode run different UNet graphs. */
+	attentionSource: 'recompute' | 'stored';
+	/** Stored mode only: float16 keeps rounded queries/keys. Recompute mode stores nothing, so it is left out there. */
+	storagePrecision?: 'float16' | 'float32';
+};
+
+/**
+ * The pixel options of an engine run, normalised so that equal results share a key: a chunk of at
+ * least the whole clip is the whole clip, and the storage precision counts only in stored mode.
+ * Thread counts, the memory budget itself (only the chunk size it yields), paths and progress
+ * options leave pixels unchanged and are in no key.
+ */
+export const enginePixelOptions = (options: EngineKeyOptions): PixelOptions => ({
+	chunkSizeInFrames: Math.min(options.chunkSizeInFrames, options.frameCount),
+	computeType: options.computeType,
+	executionProvider: options.executionProvider,
+	attentionSource: options.attentionSource,
+	...(options.attentionSource === 'stored' ? {storagePrecision: options.storagePrecision ?? 'float16'} : {}),
+});
 
 export type SourceKeyInput = {
 	/** SHA-256 of the source's bytes (hashSourceContent in plugin/media). */

@@ -1,4 +1,16 @@
+import type {ComputeType} from '../project/project-settings.js';
 import {loadFateZero, type FateZeroEngine, type LoadFateZeroOptions} from '../fatezero/load-fatezero.js';
+import type {FusionMode} from '../fatezero/fusion-io.js';
+import type {ExecutionProviderName} from '../runtime/session-spec.js';
+
+/** What every engine of a pool shares and the content keys must name (the clip job reads it). */
+export type EnginePoolSettings = {
+	executionProvider: ExecutionProviderName;
+	computeType: ComputeType;
+	// Jobs always invert in recompute mode: their inversions are cached on disk, and only recompute
+	// mode needs nothing beyond latents and mask maps (so the storage precision never applies).
+	attentionSource: FusionMode;
+};
 
 /**
  * Loaded engines shared by the jobs of one process: a model's sessions hold its weights (GBs),
@@ -7,16 +19,17 @@ import {loadFateZero, type FateZeroEngine, type LoadFateZeroOptions} from '../fa
  */
 export class EnginePool {
 	private readonly engines = new Map<string, Promise<FateZeroEngine>>();
+	readonly settings: EnginePoolSettings;
 
-	constructor(private readonly base: Pick<LoadFateZeroOptions, 'cacheDir' | 'executionProvider' | 'computeType' | 'intraOpThreads'>) {}
+	constructor(private readonly base: Pick<LoadFateZeroOptions, 'cacheDir' | 'executionProvider' | 'computeType' | 'intraOpThreads'>) {
+		this.settings = {executionProvider: base.executionProvider ?? 'cpu', computeType: base.computeType ?? 'float32', attentionSource: 'recompute'};
+	}
 
 	get(options: Pick<LoadFateZeroOptions, 'modelDir' | 'sizeInPixels' | 'leastScChannel'>): Promise<FateZeroEngine> {
 		const key = JSON.stringify([options.modelDir, options.sizeInPixels, options.leastScChannel]);
 		let engine = this.engines.get(key);
 		if (!engine) {
-			// jobs always invert in recompute mode: their inversions are cached on disk, and only
-			// recompute mode needs nothing beyond latents and mask maps
-			engine = loadFateZero({...this.base, ...options, attentionSource: 'recompute'});
+			engine = loadFateZero({...this.base, ...options, attentionSource: this.settings.attentionSource});
 			engine.catch(() => this.engines.delete(key));
 			this.engines.set(key, engine);
 		}

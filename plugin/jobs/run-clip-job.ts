@@ -1,18 +1,14 @@
 import {appendFileSync} from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type {ClipDescriptor} from '../clip/clip-descriptor.js';
 import {descriptorKey} from '../clip/descriptor-key.js';
 import {parseClipDescriptor} from '../clip/fatezero-clip.js';
-import {decodeLatents, encodeFrames} from '../diffusion/vae-codec.js';
-import {encodePrompts} from '../diffusion/encode-prompts.js';
-import {planChunks} from '../fatezero/chunk-plan.js';
-import {editClip} from '../fatezero/edit-clip.js';
-import {invertClip} from '../fatezero/invert-clip.js';
-import {buildFateZeroTargets, chooseChunkSize} from '../fatezero/run-fatezero.js';
+import {decodeStage, editStage, encodeStage, invertStage, planClip, promptStage} from '../fatezero/engine-stages.js';
+import {engineMemoryShape} from '../fatezero/memory-budget.js';
+import type {FateZeroEngine} from '../fatezero/load-fatezero.js';
 import type {CacheFs} from '../frame-cache/cache-fs.js';
 import {getOrCompute, type GetOrComputeStatus} from '../frame-cache/compute-once.js';
-import {clipContentKeys} from '../frame-cache/content-keys.js';
+import {clipContentKeys, enginePixelOptions, type ClipContentKeys, type EngineKeyOptions} from '../frame-cache/content-keys.js';
 import {writeIndex} from '../frame-cache/descriptor-index.js';
 import type {EntryManifest} from '../frame-cache/entry-manifest.js';
 import {publishToPublicDir} from '../frame-cache/publish-to-public-dir.js';
@@ -21,13 +17,14 @@ import {resolveModel} from '../project/resolve-model.js';
 import {readEntry} from '../frame-cache/read-entry.js';
 import {hashSourceContent} from '../media/hash-source-content.js';
 import {importSource} from '../media/import-source.js';
-import {readModelFolder} from '../model/read-model-folder.js';
+import {readModelFolder, type ModelFolder} from '../model/read-model-folder.js';
 import {encodeSafetensors, readFloatTensor, readSafetensorsIndex} from '../model/safetensors-file.js';
 import {encodePngFrames, toRgb8} from '../media/write-png-frames.js';
 import {descriptorEdit, descriptorReferences} from './descriptor-edit.js';
+import {FateZeroError} from '../errors/fatezero-error.js';
 import type {EnginePool} from './engine-pool.js';
 import {readInversionEntry, writeInversionEntry} from './inversion-entry.js';
-import {progressTracker, type OnJobProgress} from './job-progress.js';
+import {progressTracker, type OnJobProgress, type ProgressTick} from './job-progress.js';
 
 /** Frame folders carry no frame rate; their clips play at this rate unless `frames.fps` is set. */
 export const FRAME_FOLDER_FPS = 10;
@@ -46,8 +43,9 @@ export type ClipJobOptions = {
 	model?: Pick<Setting<string | null>, 'value' | 'origin'>;
 	/** Remotion's public dir: the clip's frames and index are published into its fatezero/ subfolder. Default: none (store only). */
 	publicDir?: string | null;
-	/** Must match the pool's compute type; float16 gives other pixels, so it enters the keys. Default float32. */
+	/** Must match the pool's compute type when given (the pool's engines decide it; it is in the keys). Default: the pool's. */
 	computeType?: ComputeType;
+	/** Working memory allowed beyond the weights; it decides the chunk size, which is in the keys. Default: 60 % of RAM. */
 	memoryBudgetInMegabytes?: number;
 	onProgress?: OnJobProgress;
 	signal?: AbortSignal;
@@ -70,6 +68,8 @@ export type ClipJobResult = {
 	generatedModel: boolean;
 	/** The public fatezero/ folder the clip was published into, or null. */
 	publicPath: string | null;
+	/** The engine's warnings for this clip (prompt truncation, words not found), kept in the clip manifest. */
+	warnings: string[];
 };
 
 // A diagnostic trail of engine runs (used by the concurrency tests to count them).
@@ -78,18 +78,33 @@ const logEngineRun = (kind: string, key: string) => {
 	if (file) appendFileSync(file, `${JSON.stringify({pid: process.pid, kind, key})}\n`);
 };
 
+type CachedEntry = {status: GetOrComputeStatus; path: string; manifest: EntryManifest};
+
+/** Everything a clip job's stages share, resolved before any weights load (prepareClipJob). */
+export type ClipJob = {
+	options: ClipJobOptions;
+	descriptor: ClipDescriptor;
+	descriptorKey: string;
+	sourcePath: string;
+	contentHash: string;
+	model: {dir: string; generated: boolean; folder: ModelFolder};
+	/** The engine run as the keys name it (resolved chunk size, compute type, provider, attention source). */
+	engineRun: EngineKeyOptions;
+	keys: ClipContentKeys;
+	tick: ProgressTick;
+	lock: {signal?: AbortSignal; onWait: () => void};
+};
+
 /**
- * One clip descriptor through import, inversion, editing and publication (design §3), each stage a
- * content-addressed cache entry computed once across processes: variants of one source and source
- * prompt share the import and the inversion. Finally the descriptor index points at the clip.
+ * 1. The keys: descriptor key (pure), then the content keys from the source bytes, the model
+ * identity and the engine run, whose chunk size is planned from the model's config under the
+ * memory budget exactly as the inversion stage will plan it.
  */
-export const runClipJob = async (options: ClipJobOptions): Promise<ClipJobResult> => {
-	// 1. keys: descriptor key (pure), then content keys (source bytes, model identity)
+export const prepareClipJob = async (options: ClipJobOptions): Promise<ClipJob> => {
 	const descriptor = parseClipDescriptor(options.descriptor);
 	const dKey = descriptorKey(descriptor);
 	const root = options.projectRoot ?? process.cwd();
-	const job = descriptor.label ?? dKey.slice(0, 12);
-	const tick = progressTracker(job, options.onProgress);
+	const tick = progressTracker(descriptor.label ?? dKey.slice(0, 12), options.onProgress);
 	const sourcePath = path.resolve(root, descriptor.source);
 	const contentHash = await hashSourceContent(sourcePath);
 	const modelSetting =
@@ -97,144 +112,208 @@ export const runClipJob = async (options: ClipJobOptions): Promise<ClipJobResult
 			? {value: descriptor.model === GENERATED_TINY_MODEL ? GENERATED_TINY_MODEL : path.resolve(root, descriptor.model), origin: 'the clip\'s "model"'}
 			: (options.model ?? resolveProjectSettings({projectRoot: root}).model);
 	const resolvedModel = await resolveModel(modelSetting, options.cacheDir, {signal: options.signal});
-	const modelDir = resolvedModel.dir;
-	const computeType = options.computeType ?? 'float32';
-	const model = readModelFolder(modelDir);
-	// float32 keys stay as they were; another compute type gives other pixels, so it is in the key
-	const keys = clipContentKeys(descriptor, {contentHash, modelIdentity: model.modelIdentity, pixelOptions: computeType === 'float32' ? undefined : {computeType}});
-	const statuses: ClipJobResult['statuses'] = {source: 'skipped', inversion: 'skipped', clip: 'hit'};
-	const lock = {signal: options.signal, onWait: () => tick('wait', 0, 1)};
-
-	const cached = await readEntry(options.cacheDir, 'clips', keys.editKey);
-	let clip: {status: GetOrComputeStatus; path: string; manifest: EntryManifest} | null = cached ? {status: 'hit', path: cached.path, manifest: cached.manifest} : null;
-	if (!clip) {
-		// 2. the imported source: frames at model size (PNG for the 'source' variant, float32 for the engine)
-		const source = await getOrCompute({
-			cacheDir: options.cacheDir,
-			kind: 'sources',
-			key: keys.sourceKey,
-			lock,
-			fs: options.fs,
-			compute: async (_dir, writer) => {
-				tick('import', 0, 1);
-				const {frames} = descriptor;
-				const selection = frames.fps === null ? {start: frames.start, count: frames.count, stride: frames.stride} : {start: frames.start, count: frames.count, fps: frames.fps};
-				const imported = await importSource({source: sourcePath, frames: selection, size: descriptor.size, signal: options.signal});
-				const pngs = await encodePngFrames(imported.rgb8, imported.size, imported.size);
-				for (const [i, png] of pngs.entries()) await writer.writeFile(`frames/${String(i).padStart(5, '0')}.png`, png);
-				await writer.writeFile('pixels.safetensors', encodeSafetensors({pixels: {dtype: 'F32', shape: [imported.count, 3, imported.size, imported.size], bytes: new Uint8Array(imported.pixels.buffer)}}));
-				tick('import', 1, 1);
-				return {
-					keyInputs: {contentHash, frames: {...selection}, size: descriptor.size} as never,
-					frameCount: imported.count,
-					fps: frames.fps ?? (imported.sourceInfo.fps === null ? FRAME_FOLDER_FPS : imported.sourceInfo.fps / frames.stride),
-					width: imported.size,
-					height: imported.size,
-					timingsMs: {import: imported.timingsMs.total},
-					data: {sourceInfo: imported.sourceInfo as never, selectedSourceFrames: imported.selectedSourceFrames},
-				};
-			},
-		});
-		statuses.source = source.status;
-		const frameCount = source.manifest.frameCount!;
-		const pixels = readFloatTensor(readSafetensorsIndex(path.join(source.path, 'pixels.safetensors')), 'pixels').data;
-
-		// 3. engine and prompts (loaded once per process and shared by every job)
-		tick('load', 0, 1);
-		const engine = await options.pool.get({modelDir, sizeInPixels: descriptor.size, leastScChannel: descriptor.leastScChannel});
-		tick('load', 1, 1);
-		const references = descriptorReferences(descriptor);
-		const edit = descriptorEdit(descriptor);
-		const prompts = await encodePrompts(engine.textEncoder, engine.tokenizer, ['', descriptor.sourcePrompt, descriptor.prompt]);
-		const row = prompts.shape[1] * prompts.shape[2];
-		const [uncond, sourceText, targetText] = [0, 1, 2].map((i) => prompts.states.slice(i * row, (i + 1) * row));
-		const textShape: [number, number, number] = [1, prompts.shape[1], prompts.shape[2]];
-		const scalingFactor = engine.model.vae.config.scalingFactor;
-		const common = {unet: engine.unet, plan: engine.plan, mode: engine.attentionSource, scheduler: engine.scheduler, textShape};
-
-		// 4. the inversion, shared by every variant of this source and source prompt
-		const inversionEntry = await getOrCompute({
-			cacheDir: options.cacheDir,
-			kind: 'inversions',
-			key: keys.inversionKey,
-			lock,
-			fs: options.fs,
-			compute: async (_dir, writer) => {
-				logEngineRun('invert', keys.inversionKey);
-				const started = performance.now();
-				const budget = (options.memoryBudgetInMegabytes ?? (os.totalmem() * 0.6) / 2 ** 20) * 2 ** 20;
-				const chunkSize = chooseChunkSize({engine, frameCount, attention: references, chunkSizeInFrames: null, editCount: 1, steps: descriptor.steps}, budget);
-				const {latents: z0, latentShape} = await encodeFrames(engine.vaeEncoder, pixels, [frameCount, 3, descriptor.size, descriptor.size], {scalingFactor});
-				const inversion = await invertClip({
-					...common,
-					latents: z0,
-					latentShape,
-					sourceText,
-					chunks: planChunks(frameCount, chunkSize, references),
-					steps: descriptor.steps,
-					onProgress: ({step, total}) => tick('invert', step, total),
-					signal: options.signal,
-				});
-				const {data} = await writeInversionEntry(writer, inversion, latentShape);
-				return {keyInputs: {sourceKey: keys.sourceKey, modelIdentity: model.modelIdentity, sourcePrompt: descriptor.sourcePrompt, steps: descriptor.steps}, frameCount, data: {...data, latentShape}, timingsMs: {invert: performance.now() - started}};
-			},
-		});
-		statuses.inversion = inversionEntry.status;
-
-		// 5. the edit, decoded and published as PNG frames
-		clip = await getOrCompute({
-			cacheDir: options.cacheDir,
-			kind: 'clips',
-			key: keys.editKey,
-			lock,
-			fs: options.fs,
-			compute: async (_dir, writer) => {
-				logEngineRun('edit', keys.editKey);
-				const started = performance.now();
-				const inversion = readInversionEntry(inversionEntry.path, inversionEntry.manifest.data);
-				const latentShape = inversionEntry.manifest.data.latentShape as [number, number, number, number];
-				const {targets} = buildFateZeroTargets(engine, descriptor.sourcePrompt, [edit], descriptor.steps);
-				const [latents] = await editClip({
-					...common,
-					inversion,
-					latentShape,
-					targets,
-					unconditionalText: uncond,
-					sourceText,
-					targetTexts: [targetText],
-					guidance: descriptor.guidance,
-					steps: descriptor.steps,
-					onProgress: ({step, total}) => tick('edit', step, total),
-					signal: options.signal,
-				});
-				const editMs = performance.now() - started;
-				tick('decode', 0, 1);
-				const {frames, height, width} = await decodeLatents(engine.vaeDecoder, latents, latentShape, {scalingFactor});
-				tick('publish', 0, 1);
-				const pngs = await encodePngFrames(Array.from({length: frameCount}, (_, i) => toRgb8(frames, i, height, width)), width, height);
-				for (const [i, png] of pngs.entries()) await writer.writeFile(`${String(i).padStart(5, '0')}.png`, png);
-				return {
-					keyInputs: {inversionKey: keys.inversionKey, descriptor: descriptor as never},
-					frameCount,
-					fps: source.manifest.fps,
-					width,
-					height,
-					timingsMs: {edit: editMs, decode: performance.now() - started - editMs},
-					data: {descriptorKey: dKey, sourceKey: keys.sourceKey, inversionKey: keys.inversionKey, generatedModel: resolvedModel.generated},
-				};
-			},
-		});
+	const folder = readModelFolder(resolvedModel.dir);
+	const pool = options.pool.settings;
+	if (options.computeType !== undefined && options.computeType !== pool.computeType) {
+		throw new FateZeroError('INVALID_OPTION', `computeType ${options.computeType} differs from the engine pool's ${pool.computeType}; create the EnginePool with computeType ${options.computeType}, or leave the job's computeType out.`);
 	}
-	if (!clip) throw new Error('unreachable: the clip entry was neither read nor computed');
-	statuses.clip = clip.status;
-	// 6. the descriptor now resolves to this clip
+	const {chunkSizeInFrames} = planClip({
+		engine: engineMemoryShape({unetConfig: folder.unet.config, sizeInPixels: descriptor.size, attentionSource: pool.attentionSource, leastScChannel: descriptor.leastScChannel}),
+		frameCount: descriptor.frames.count,
+		steps: descriptor.steps,
+		editCount: 1,
+		attention: descriptorReferences(descriptor),
+		memoryBudgetInMegabytes: options.memoryBudgetInMegabytes,
+	});
+	const engineRun: EngineKeyOptions = {frameCount: descriptor.frames.count, chunkSizeInFrames, computeType: pool.computeType, executionProvider: pool.executionProvider, attentionSource: pool.attentionSource};
+	const keys = clipContentKeys(descriptor, {contentHash, modelIdentity: folder.modelIdentity, pixelOptions: enginePixelOptions(engineRun)});
+	return {
+		options,
+		descriptor,
+		descriptorKey: dKey,
+		sourcePath,
+		contentHash,
+		model: {dir: resolvedModel.dir, generated: resolvedModel.generated, folder},
+		engineRun,
+		keys,
+		tick,
+		lock: {signal: options.signal, onWait: () => tick('wait', 0, 1)},
+	};
+};
+
+/** 2. The imported source: frames at model size (PNG for the 'source' variant, float32 for the engine). */
+export const ensureSource = (job: ClipJob): Promise<CachedEntry> => {
+	const {descriptor, options, tick, contentHash} = job;
+	return getOrCompute({
+		cacheDir: options.cacheDir,
+		kind: 'sources',
+		key: job.keys.sourceKey,
+		lock: job.lock,
+		fs: options.fs,
+		compute: async (_dir, writer) => {
+			tick('import', 0, 1);
+			const {frames} = descriptor;
+			const selection = frames.fps === null ? {start: frames.start, count: frames.count, stride: frames.stride} : {start: frames.start, count: frames.count, fps: frames.fps};
+			const imported = await importSource({source: job.sourcePath, frames: selection, size: descriptor.size, signal: options.signal});
+			const pngs = await encodePngFrames(imported.rgb8, imported.size, imported.size);
+			for (const [i, png] of pngs.entries()) await writer.writeFile(`frames/${String(i).padStart(5, '0')}.png`, png);
+			await writer.writeFile('pixels.safetensors', encodeSafetensors({pixels: {dtype: 'F32', shape: [imported.count, 3, imported.size, imported.size], bytes: new Uint8Array(imported.pixels.buffer)}}));
+			tick('import', 1, 1);
+			return {
+				keyInputs: {contentHash, frames: {...selection}, size: descriptor.size} as never,
+				frameCount: imported.count,
+				fps: frames.fps ?? (imported.sourceInfo.fps === null ? FRAME_FOLDER_FPS : imported.sourceInfo.fps / frames.stride),
+				width: imported.size,
+				height: imported.size,
+				timingsMs: {import: imported.timingsMs.total},
+				data: {sourceInfo: imported.sourceInfo as never, selectedSourceFrames: imported.selectedSourceFrames},
+			};
+		},
+	});
+};
+
+type EngineAndPrompts = {engine: FateZeroEngine; prompts: Awaited<ReturnType<typeof promptStage>>};
+const loaded = new WeakMap<ClipJob, Promise<EngineAndPrompts>>();
+
+/** The engine (loaded once per process and shared by every job) and the clip's prompts, once per job. */
+const engineAndPrompts = (job: ClipJob): Promise<EngineAndPrompts> => {
+	let pending = loaded.get(job);
+	if (!pending) {
+		pending = loadEngineAndPrompts(job);
+		pending.catch(() => loaded.delete(job));
+		loaded.set(job, pending);
+	}
+	return pending;
+};
+
+const loadEngineAndPrompts = async (job: ClipJob): Promise<EngineAndPrompts> => {
+	const {descriptor, tick} = job;
+	tick('load', 0, 1);
+	const engine = await job.options.pool.get({modelDir: job.model.dir, sizeInPixels: descriptor.size, leastScChannel: descriptor.leastScChannel});
+	tick('load', 1, 1);
+	const prompts = await promptStage({engine, sourcePrompt: descriptor.sourcePrompt, edits: [descriptorEdit(descriptor)], steps: descriptor.steps});
+	tick.warn(prompts.warnings);
+	return {engine, prompts};
+};
+
+/** 3. The inversion, shared by every variant of this source and source prompt. */
+export const ensureInversion = (job: ClipJob, source: CachedEntry): Promise<CachedEntry> => {
+	const {descriptor, options, tick, keys} = job;
+	return getOrCompute({
+		cacheDir: options.cacheDir,
+		kind: 'inversions',
+		key: keys.inversionKey,
+		lock: job.lock,
+		fs: options.fs,
+		compute: async (_dir, writer) => {
+			logEngineRun('invert', keys.inversionKey);
+			const {engine, prompts} = await engineAndPrompts(job);
+			const started = performance.now();
+			const frameCount = source.manifest.frameCount!;
+			const pixels = readFloatTensor(readSafetensorsIndex(path.join(source.path, 'pixels.safetensors')), 'pixels').data;
+			const clip = await encodeStage({engine, pixels, frameCount, signal: options.signal});
+			const {inversion, plan} = await invertStage({
+				engine,
+				clip,
+				sourceText: prompts.sourceText,
+				textShape: prompts.textShape,
+				steps: descriptor.steps,
+				editCount: 1,
+				attention: descriptorReferences(descriptor),
+				// the chunk size the key names, checked against the budget again
+				chunkSizeInFrames: job.engineRun.chunkSizeInFrames,
+				memoryBudgetInMegabytes: options.memoryBudgetInMegabytes,
+				onProgress: ({step, total}) => tick('invert', step, total),
+				signal: options.signal,
+			});
+			const {data} = await writeInversionEntry(writer, inversion, clip.latentShape);
+			return {
+				keyInputs: {sourceKey: keys.sourceKey, modelIdentity: job.model.folder.modelIdentity, sourcePrompt: descriptor.sourcePrompt, steps: descriptor.steps, engineRun: enginePixelOptions(job.engineRun)},
+				frameCount,
+				data: {...data, latentShape: clip.latentShape, chunkSizeInFrames: plan.chunkSizeInFrames},
+				timingsMs: {invert: performance.now() - started},
+			};
+		},
+	});
+};
+
+/** 4. The edit, decoded and written as PNG frames; the engine's warnings go into the manifest and the progress events. */
+export const ensureEdit = (job: ClipJob, source: CachedEntry, inversionEntry: CachedEntry): Promise<CachedEntry> => {
+	const {descriptor, options, tick, keys} = job;
+	return getOrCompute({
+		cacheDir: options.cacheDir,
+		kind: 'clips',
+		key: keys.editKey,
+		lock: job.lock,
+		fs: options.fs,
+		compute: async (_dir, writer) => {
+			logEngineRun('edit', keys.editKey);
+			const {engine, prompts} = await engineAndPrompts(job);
+			const started = performance.now();
+			const frameCount = source.manifest.frameCount!;
+			const inversion = readInversionEntry(inversionEntry.path, inversionEntry.manifest.data);
+			const latentShape = inversionEntry.manifest.data.latentShape as [number, number, number, number];
+			const [latents] = await editStage({
+				engine,
+				inversion,
+				latentShape,
+				prompts,
+				guidance: descriptor.guidance,
+				steps: descriptor.steps,
+				onProgress: ({step, total}) => tick('edit', step, total),
+				signal: options.signal,
+			});
+			const editMs = performance.now() - started;
+			tick('decode', 0, 1);
+			const {frames, height, width} = await decodeStage({engine, latents, latentShape, signal: options.signal});
+			tick('publish', 0, 1);
+			const pngs = await encodePngFrames(Array.from({length: frameCount}, (_, i) => toRgb8(frames, i, height, width)), width, height);
+			for (const [i, png] of pngs.entries()) await writer.writeFile(`${String(i).padStart(5, '0')}.png`, png);
+			return {
+				keyInputs: {inversionKey: keys.inversionKey, descriptor: descriptor as never, engineRun: enginePixelOptions(job.engineRun)},
+				frameCount,
+				fps: source.manifest.fps,
+				width,
+				height,
+				timingsMs: {edit: editMs, decode: performance.now() - started - editMs},
+				data: {descriptorKey: job.descriptorKey, sourceKey: keys.sourceKey, inversionKey: keys.inversionKey, generatedModel: job.model.generated, warnings: prompts.warnings},
+			};
+		},
+	});
+};
+
+/** 5. The descriptor index points at the clip; what the browser reads goes into the public dir's fatezero/ subfolder (index record last). */
+export const publishClip = async (job: ClipJob, clip: CachedEntry, statuses: ClipJobResult['statuses']): Promise<ClipJobResult> => {
+	const {options, keys, descriptor} = job;
+	const dKey = job.descriptorKey;
 	const target = {editKey: keys.editKey, sourceKey: keys.sourceKey, inversionKey: keys.inversionKey, descriptor};
 	await writeIndex(options.cacheDir, dKey, target, {fs: options.fs});
-	// 7. what the browser reads, into the public dir's fatezero/ subfolder (index record last)
 	const publicPath = options.publicDir
 		? await publishToPublicDir({cacheDir: options.cacheDir, publicDir: options.publicDir, record: {descriptorKey: dKey, ...target}, clipManifest: clip.manifest, sourceFrameCount: clip.manifest.frameCount!, fs: options.fs})
 		: null;
-	tick('done', 1, 1);
+	const warnings = Array.isArray(clip.manifest.data?.warnings) ? (clip.manifest.data.warnings as string[]) : [];
+	job.tick.warn(warnings);
+	job.tick('done', 1, 1);
 	const generatedModel = clip.manifest.data?.generatedModel === true;
-	return {descriptorKey: dKey, key: keys.editKey, sourceKey: keys.sourceKey, inversionKey: keys.inversionKey, status: clip.status, statuses, path: clip.path, manifest: clip.manifest, descriptor, generatedModel, publicPath};
+	return {descriptorKey: dKey, key: keys.editKey, sourceKey: keys.sourceKey, inversionKey: keys.inversionKey, status: clip.status, statuses: {...statuses, clip: clip.status}, path: clip.path, manifest: clip.manifest, descriptor, generatedModel, publicPath, warnings};
+};
+
+/**
+ * One clip descriptor through import, inversion, editing and publication (design §3), each stage a
+ * content-addressed cache entry computed once across processes: variants of one source and source
+ * prompt share the import and the inversion. Finally the descriptor index points at the clip.
+ * A distributed worker runs the same steps one at a time (prepareClipJob, then ensureSource,
+ * ensureInversion, ensureEdit, publishClip).
+ */
+export const runClipJob = async (options: ClipJobOptions): Promise<ClipJobResult> => {
+	const job = await prepareClipJob(options);
+	const statuses: ClipJobResult['statuses'] = {source: 'skipped', inversion: 'skipped', clip: 'hit'};
+	const cached = await readEntry(options.cacheDir, 'clips', job.keys.editKey);
+	if (cached) return publishClip(job, {status: 'hit', path: cached.path, manifest: cached.manifest}, statuses);
+	const source = await ensureSource(job);
+	statuses.source = source.status;
+	const inversion = await ensureInversion(job, source);
+	statuses.inversion = inversion.status;
+	const clip = await ensureEdit(job, source, inversion);
+	return publishClip(job, clip, statuses);
 };

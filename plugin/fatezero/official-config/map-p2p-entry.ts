@@ -3,7 +3,7 @@ import type {BlendWords} from '../prompt-to-prompt/blend-words.js';
 import {controllerFromOfficial} from '../prompt-to-prompt/choose-controller.js';
 import type {ReweightOptions} from '../prompt-to-prompt/equalizer.js';
 import type {PromptWord} from '../prompt-to-prompt/prompt-words.js';
-import type {FateZeroEdit} from '../run-fatezero.js';
+import type {FateZeroEdit} from '../fatezero-edit.js';
 import {formatKeyPath, type KeySegment} from './config-key-path.js';
 import {applyKeyRules, checkResolved, configError, isPlainMapping, readBoolean, readList, readMapping, readNumber, type ConfigReport, type KeyRules} from './config-values.js';
 import {OFFICIAL_DEFAULTS} from './official-defaults.js';

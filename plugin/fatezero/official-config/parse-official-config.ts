@@ -1,6 +1,6 @@
 import {FateZeroError} from '../../errors/fatezero-error.js';
 import type {ReferenceFrameSpec} from '../reference-frames.js';
-import type {FateZeroEdit} from '../run-fatezero.js';
+import type {FateZeroEdit} from '../fatezero-edit.js';
 import {describeConfigValue, formatKeyPath, type KeySegment} from './config-key-path.js';
 import {
 	applyKeyRules,
