@@ -1,4 +1,6 @@
+import {readdirSync, statSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
+import path from 'node:path';
 // first: ORT must see the telemetry switch before its environment exists
 import './disable-ort-telemetry.js';
 import * as ort from 'onnxruntime-node';
@@ -25,7 +27,20 @@ export type OrtSession = {
 	inputNames: readonly string[];
 	outputNames: readonly string[];
 	run(feeds: Record<string, HostTensor>, options?: {fetches?: readonly string[]}): Promise<Record<string, HostTensor>>;
+	/** With RuntimeOptions.profileFilePrefix: ends profiling and returns the profile's path (else null). */
+	endProfiling(): string | null;
 	dispose(): Promise<void>;
+};
+
+/** The newest `<prefix>_*.json` ORT wrote (it appends a timestamp to the prefix). */
+const newestProfile = (prefix: string): string | null => {
+	const dir = path.dirname(path.resolve(prefix));
+	const base = path.basename(prefix);
+	const files = readdirSync(dir)
+		.filter((name) => name.startsWith(`${base}_`) && name.endsWith('.json'))
+		.map((name) => path.join(dir, name))
+		.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+	return files[0] ?? null;
 };
 
 const toOrt = (t: HostTensor) => new ort.Tensor(t.type, t.data, t.dims);
@@ -79,6 +94,7 @@ export const createOrtSession = async (spec: SessionSpec, options: RuntimeOption
 		enableMemPattern: false,
 		externalData,
 		intraOpNumThreads: threads.threads,
+		...(options.profileFilePrefix ? {enableProfiling: true, profileFilePrefix: path.resolve(options.profileFilePrefix)} : {}),
 	};
 	let session: ort.InferenceSession;
 	try {
@@ -119,6 +135,11 @@ export const createOrtSession = async (spec: SessionSpec, options: RuntimeOption
 			const out: Record<string, HostTensor> = {};
 			for (const [name, tensor] of Object.entries(results)) out[name] = fromOrt(name, spec.label, tensor);
 			return out;
+		},
+		endProfiling() {
+			if (!options.profileFilePrefix) return null;
+			session.endProfiling();
+			return newestProfile(options.profileFilePrefix);
 		},
 		async dispose() {
 			if (disposed) return;

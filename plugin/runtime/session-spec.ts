@@ -22,4 +22,10 @@ export type RuntimeOptions = {
 	 * may use (os.availableParallelism(), lowered to a cgroup CPU quota); see defaultThreadCount.
 	 */
 	intraOpThreads?: number;
+	/**
+	 * Sessions created in this thread with createOrtSession only: write ORT's per-node profile
+	 * (kernel times, the provider of every node, input and output shapes) to `<prefix>_<time>.json`;
+	 * `endProfiling()` on the session finishes it and returns the path (profile-report.ts reads it).
+	 */
+	profileFilePrefix?: string;
 };
