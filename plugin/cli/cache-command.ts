@@ -1,7 +1,10 @@
+import path from 'node:path';
 import {parseArgs} from 'node:util';
 import {FateZeroError} from '../errors/fatezero-error.js';
-import {gcCache, GC_DEFAULTS, listEntries, removeEntry, verifyCache, type CacheEntryInfo} from '../frame-cache/cache-maintenance.js';
-import {resolveCacheDir} from '../project/resolve-cache-dir.js';
+import {gcCache, GC_DEFAULTS, listEntries, verifyCache, type CacheEntryInfo} from '../frame-cache/cache-maintenance.js';
+import {assertCacheDirUsable} from '../frame-cache/ensure-writable-cache-dir.js';
+import {removeCorruptEntries} from '../frame-cache/remove-corrupt-entries.js';
+import {resolveProjectSettings} from '../project/project-settings.js';
 import {integerOption, withArgErrors} from './parse-cli-args.js';
 
 export const CACHE_HELP = `fatezero cache <ls | verify | gc> [options]
@@ -21,7 +24,12 @@ Options:
   --json                   Print JSON instead of a table.
   --keep-days N            gc: keep entries used in the last N days. Default ${GC_DEFAULTS.keepDays}; 0 removes all unused.
   --dry-run                gc: list what would be removed, remove nothing.
-  --remove-corrupt         verify: also remove the corrupt entries (they are recomputed on demand).`;
+  --remove-corrupt         verify: also remove the corrupt entries, every entry built from them
+                           (inversions of a corrupt source, clips of a corrupt inversion), and the
+                           index records and public copies pointing at them; all are recomputed on
+                           demand.
+  --public-dir DIR         verify --remove-corrupt: the Remotion public dir whose fatezero/ folder is
+                           cleaned too. Default FATEZERO_PUBLIC_DIR, fatezero.config.json, remotion.config.ts, ./public.`;
 
 const SUBCOMMANDS = ['ls', 'verify', 'gc'] as const;
 
@@ -71,26 +79,50 @@ const list = async (cacheDir: string, json: boolean): Promise<number> => {
 	return 0;
 };
 
-const verify = async (cacheDir: string, json: boolean, removeCorrupt: boolean): Promise<number> => {
-	const report = await verifyCache(cacheDir);
-	const removed: string[] = [];
-	if (removeCorrupt) {
-		for (const entry of report.corrupt) {
-			const outcome = await removeEntry(cacheDir, entry.kind, entry.key);
-			if (outcome === 'removed') removed.push(entry.path);
-		}
+/** The public dir clips were published into: the flag, FateZero's settings, remotion.config.ts, else ./public. */
+const resolvePublicDir = async (flag: string | undefined, cacheDirFlag: string | undefined): Promise<string> => {
+	if (flag) return path.resolve(flag);
+	const settings = resolveProjectSettings({flags: cacheDirFlag ? {cacheDir: cacheDirFlag} : {}});
+	if (settings.publicDir.value !== null) return settings.publicDir.value;
+	try {
+		const {loadRemotionProject} = await import('../node/remotion-project.js');
+		return (await loadRemotionProject(settings)).publicDir.value;
+	} catch {
+		return path.join(settings.projectRoot, 'public');
 	}
+};
+
+const verify = async (cacheDir: string, json: boolean, removeCorrupt: boolean, publicDir: () => Promise<string>): Promise<number> => {
+	const report = await verifyCache(cacheDir);
+	const removal = removeCorrupt && report.corrupt.length > 0 ? await removeCorruptEntries(cacheDir, report.corrupt, {publicDir: await publicDir()}) : null;
+	const removedPaths = new Set(removal?.removed.map((r) => r.path));
 	if (json) {
-		console.log(JSON.stringify({cacheDir, checked: report.checked, corrupt: report.corrupt.map(({kind, key, path, problems}) => ({kind, key, path, problems})), removed}));
+		console.log(
+			JSON.stringify({
+				cacheDir,
+				checked: report.checked,
+				corrupt: report.corrupt.map(({kind, key, path: dir, problems}) => ({kind, key, path: dir, problems})),
+				removed: removal?.removed.map((r) => r.path) ?? [],
+				dependants: removal?.removed.filter((r) => r.builtFrom !== null) ?? [],
+				skipped: removal?.skipped ?? [],
+				unpublished: removal?.unpublished ?? [],
+			}),
+		);
 	} else if (report.corrupt.length === 0) {
 		console.log(`✔ ${report.checked} entr${report.checked === 1 ? 'y' : 'ies'} verified in ${cacheDir}; every checksum matches.`);
 	} else {
 		console.log(`✖ ${report.corrupt.length} of ${report.checked} entries are corrupt in ${cacheDir}:`);
 		for (const entry of report.corrupt) {
-			console.log(`  ${entry.kind}/${entry.key}${removed.includes(entry.path) ? ' (removed)' : ''}`);
+			console.log(`  ${entry.kind}/${entry.key}${removedPaths.has(entry.path) ? ' (removed)' : ''}`);
 			for (const problem of entry.problems) console.log(`    ${problem}`);
 		}
-		if (!removeCorrupt) console.log('Remove them with "fatezero cache verify --remove-corrupt"; the next job that needs them recomputes them.');
+		if (removal) {
+			for (const r of removal.removed) if (r.builtFrom) console.log(`  ${r.kind}/${r.key} (removed: built from ${r.builtFrom})`);
+			for (const s of removal.skipped) console.log(`  ${s.kind}/${s.key} kept: ${s.reason} by a running job; run "fatezero cache verify --remove-corrupt" again when it is done.`);
+			for (const file of removal.unpublished) console.log(`  removed ${file} (pointed at a removed entry)`);
+		} else {
+			console.log('Remove them with "fatezero cache verify --remove-corrupt" (with what was built from them); the next job that needs them recomputes them.');
+		}
 	}
 	return report.corrupt.length === 0 ? 0 : 1;
 };
@@ -123,6 +155,7 @@ export const cacheCommand = async (args: string[]): Promise<number> => {
 				'keep-days': {type: 'string'},
 				'dry-run': {type: 'boolean'},
 				'remove-corrupt': {type: 'boolean'},
+				'public-dir': {type: 'string'},
 			},
 		}),
 	);
@@ -137,13 +170,14 @@ export const cacheCommand = async (args: string[]): Promise<number> => {
 		['keep-days', values['keep-days'] !== undefined, 'gc'],
 		['dry-run', values['dry-run'] !== undefined, 'gc'],
 		['remove-corrupt', values['remove-corrupt'] !== undefined, 'verify'],
+		['public-dir', values['public-dir'] !== undefined, 'verify'],
 	].find(([, given, only]) => given && only !== sub);
 	if (misplaced) {
 		throw new FateZeroError('INVALID_OPTION', `--${misplaced[0]} belongs to "fatezero cache ${misplaced[2]}", not "${sub}". Run "fatezero cache --help".`);
 	}
-	const cacheDir = resolveCacheDir(values['cache-dir']);
+	const cacheDir = assertCacheDirUsable(resolveProjectSettings({flags: values['cache-dir'] ? {cacheDir: values['cache-dir']} : {}}).cacheDir.value);
 	const json = values.json ?? false;
 	if (sub === 'ls') return list(cacheDir, json);
-	if (sub === 'verify') return verify(cacheDir, json, values['remove-corrupt'] ?? false);
+	if (sub === 'verify') return verify(cacheDir, json, values['remove-corrupt'] ?? false, () => resolvePublicDir(values['public-dir'], values['cache-dir']));
 	return collect(cacheDir, json, integerOption('keep-days', values['keep-days'], GC_DEFAULTS.keepDays, 0), values['dry-run'] ?? false);
 };

@@ -6,6 +6,7 @@ import {
 	entryDir,
 	entryLockPath,
 	indexDir,
+	isCacheKey,
 	kindDir,
 	LAST_USED_FILE,
 	trashEntryDir,
@@ -78,37 +79,47 @@ const diskBytes = async (target: string): Promise<number> => {
 	return total;
 };
 
+export type IndexFileRefs = {file: string; mtimeMs: number; refs: {kind: CacheKind; key: string}[]};
+
+/**
+ * The records of an index folder (the store's index/, or a public dir's fatezero/index/: both
+ * name editKey, inversionKey and sourceKey) with the entries each points at. A damaged record
+ * points at nothing.
+ */
+export const readIndexFolder = async (dir: string): Promise<IndexFileRefs[]> => {
+	const files: IndexFileRefs[] = [];
+	for (const name of await readdirOrEmpty(dir)) {
+		if (name.startsWith('.') || !name.endsWith('.json')) continue;
+		const file = path.join(dir, name);
+		const time = await mtimeMs(file);
+		if (time === null) continue;
+		const refs: {kind: CacheKind; key: string}[] = [];
+		try {
+			const record = JSON.parse(await fsp.readFile(file, 'utf8')) as {editKey?: unknown; inversionKey?: unknown; sourceKey?: unknown};
+			const named: [CacheKind, unknown][] = [
+				['clips', record.editKey],
+				['inversions', record.inversionKey],
+				['sources', record.sourceKey],
+			];
+			for (const [kind, key] of named) if (typeof key === 'string' && isCacheKey(key)) refs.push({kind, key});
+		} catch {
+			// a damaged index file references nothing
+		}
+		files.push({file, mtimeMs: time, refs});
+	}
+	return files;
+};
+
 /**
  * Last use of entries through the index: a prerender rewrites `index/<descriptorKey>.json` every
  * run, so its mtime says the clip, its inversion and its source were wanted then, even when the
  * frames themselves were served to the browser without Node touching them.
  */
-const indexUse = async (cacheDir: string): Promise<{use: Map<string, number>; files: {file: string; mtimeMs: number; editKey: string | null}[]}> => {
+const indexUse = async (cacheDir: string): Promise<{use: Map<string, number>; files: IndexFileRefs[]}> => {
 	const use = new Map<string, number>();
-	const files: {file: string; mtimeMs: number; editKey: string | null}[] = [];
-	for (const name of await readdirOrEmpty(indexDir(cacheDir))) {
-		if (name.startsWith('.') || !name.endsWith('.json')) continue;
-		const file = path.join(indexDir(cacheDir), name);
-		const time = await mtimeMs(file);
-		if (time === null) continue;
-		let editKey: string | null = null;
-		try {
-			const record = JSON.parse(await fsp.readFile(file, 'utf8')) as {editKey?: unknown; inversionKey?: unknown; sourceKey?: unknown};
-			const refs: [CacheKind, unknown][] = [
-				['clips', record.editKey],
-				['inversions', record.inversionKey],
-				['sources', record.sourceKey],
-			];
-			for (const [kind, key] of refs) {
-				if (typeof key !== 'string') continue;
-				const id = `${kind}/${key}`;
-				use.set(id, Math.max(use.get(id) ?? 0, time));
-			}
-			editKey = typeof record.editKey === 'string' ? record.editKey : null;
-		} catch {
-			// a damaged index file references nothing
-		}
-		files.push({file, mtimeMs: time, editKey});
+	const files = await readIndexFolder(indexDir(cacheDir));
+	for (const {mtimeMs: time, refs} of files) {
+		for (const {kind, key} of refs) use.set(`${kind}/${key}`, Math.max(use.get(`${kind}/${key}`) ?? 0, time));
 	}
 	return {use, files};
 };
@@ -146,7 +157,7 @@ const describeEntry = async (
 	};
 };
 
-const entryKeys = async (cacheDir: string, kind: CacheKind): Promise<string[]> => {
+export const entryKeys = async (cacheDir: string, kind: CacheKind): Promise<string[]> => {
 	const keys: string[] = [];
 	for (const name of await readdirOrEmpty(kindDir(cacheDir, kind))) {
 		const item = classifyKindDirItem(name);
@@ -203,6 +214,16 @@ export const removeEntry = async (cacheDir: string, kind: CacheKind, key: string
 			if (errno(error) === 'ENOENT') return 'absent';
 			throw error;
 		}
+		// A reader marks before it reads, without the lock: one that marked after the check above
+		// may have found the entry just before the rename. Looking again after the rename closes
+		// that window: a later marker's read finds the entry gone (and recomputes it).
+		if ((await keysInUse(cacheDir, kind, {...options, dryRun: true})).has(key)) {
+			const restored = await fsp.rename(trash, entryDir(cacheDir, kind, key)).then(
+				() => true,
+				() => false,
+			);
+			if (restored) return 'in use';
+		}
 	} finally {
 		await attempt.lock.release();
 	}
@@ -240,7 +261,7 @@ export type GcReport = {
  * Frees the cache: removes entries whose last use is older than `keepDays` and entries no reader
  * trusts (no complete manifest), never one whose key lock is held by a live process or that a
  * live process marked in use; also removes crashed writers' temporary directories (older than
- * an hour, key not locked), stale locks, and index files whose clip is gone.
+ * an hour, key not locked), stale locks, and index files pointing at an entry that is gone.
  */
 export const gcCache = async (cacheDir: string, options: GcOptions = {}): Promise<GcReport> => {
 	const keepDays = options.keepDays ?? GC_DEFAULTS.keepDays;
@@ -301,12 +322,15 @@ export const gcCache = async (cacheDir: string, options: GcOptions = {}): Promis
 		}
 	}
 
-	const removedClips = new Set(report.removed.filter((r) => r.kind === 'clips').map((r) => r.key));
-	for (const {file, mtimeMs: time, editKey} of index.files) {
-		const removedNow = editKey !== null && removedClips.has(editKey);
-		const missing = editKey === null || (await mtimeMs(entryDir(cacheDir, 'clips', editKey))) === null;
-		// A young index file whose clip is missing may belong to a prerender still publishing it.
-		if (removedNow || (missing && now - time > orphanAgeMs)) {
+	// No index record may point at an entry that is gone: one whose entry was removed now goes at
+	// once; one whose entry is missing otherwise only when old (a young one may belong to a
+	// prerender still publishing it).
+	const removedNow = new Set(report.removed.map((r) => `${r.kind}/${r.key}`));
+	for (const {file, mtimeMs: time, refs} of index.files) {
+		const points = refs.some(({kind, key}) => removedNow.has(`${kind}/${key}`));
+		let missing = refs.length === 0;
+		for (const {kind, key} of refs) if (!missing && (await mtimeMs(entryDir(cacheDir, kind, key))) === null) missing = true;
+		if (points || (missing && now - time > orphanAgeMs)) {
 			if (!dryRun) await fsp.rm(file, {force: true});
 			report.leftovers.push(file);
 		}

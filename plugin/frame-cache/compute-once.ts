@@ -1,12 +1,15 @@
+import {promises as fsp} from 'node:fs';
 import path from 'node:path';
-import {entryLockPath, type CacheKind} from './cache-layout.js';
+import {classifyKindDirItem, entryDir, entryLockPath, kindDir, trashEntryDir, type CacheKind} from './cache-layout.js';
 import {nodeCacheFs, type CacheFs} from './cache-fs.js';
 import {cacheWriteError, isCacheWriteFailure} from './cache-write-error.js';
 import type {EntryManifest} from './entry-manifest.js';
 import {ensureWritableCacheDir} from './ensure-writable-cache-dir.js';
 import {checkWaitTimeout, KEY_LOCK_DEFAULTS, pause, throwIfAborted, tryAcquireKeyLock, type KeyLockOptions} from './key-lock.js';
 import {publishEntry, type EntryComputeFn} from './publish-entry.js';
-import {readEntry} from './read-entry.js';
+import {inspectEntry, readEntry} from './read-entry.js';
+import type {EntryUsage} from './entry-in-use.js';
+import {isPidAlive} from './lock-owner.js';
 
 export type GetOrComputeOptions = {
 	cacheDir: string;
@@ -17,6 +20,10 @@ export type GetOrComputeOptions = {
 	/** Lock timing, waiting limit, cancellation and a notice when another process holds the key. */
 	lock?: KeyLockOptions;
 	fs?: CacheFs;
+	/** Re-hash a published entry's files before trusting it; a corrupt one is replaced by a fresh computation. Default true. */
+	verify?: boolean;
+	/** Marked in use for the job this belongs to. Default: the current trackEntryUse() usage, if any. */
+	inUse?: EntryUsage | null;
 };
 
 export type GetOrComputeStatus =
@@ -27,7 +34,13 @@ export type GetOrComputeStatus =
 	/** Computed by another caller (in this process or another) that this call waited for. */
 	| 'joined';
 
-export type GetOrComputeResult = {status: GetOrComputeStatus; path: string; manifest: EntryManifest};
+export type GetOrComputeResult = {
+	status: GetOrComputeStatus;
+	path: string;
+	manifest: EntryManifest;
+	/** When this call found the published entry corrupt and computed it again: what was wrong (file: hash mismatch). */
+	replacedCorrupt?: string[];
+};
 
 // In-process de-duplication: callers asking for a key already being produced here share that
 // promise instead of queueing on the lock file (which the process itself holds).
@@ -44,7 +57,7 @@ const inFlight = new Map<string, Promise<GetOrComputeResult>>();
  */
 export const getOrCompute = async (options: GetOrComputeOptions): Promise<GetOrComputeResult> => {
 	const {cacheDir, kind, key} = options;
-	const hit = await readEntry(cacheDir, kind, key);
+	const hit = await readEntry(cacheDir, kind, key, readOptions(options));
 	if (hit) return {status: 'hit', path: hit.path, manifest: hit.manifest};
 	const id = `${path.resolve(cacheDir)}\n${kind}\n${key}`;
 	const running = inFlight.get(id);
@@ -55,6 +68,34 @@ export const getOrCompute = async (options: GetOrComputeOptions): Promise<GetOrC
 	const promise = computeAcrossProcesses(options).finally(() => inFlight.delete(id));
 	inFlight.set(id, promise);
 	return promise;
+};
+
+const readOptions = (options: GetOrComputeOptions) => ({verify: options.verify, inUse: options.inUse});
+
+/**
+ * Holding the key lock: moves an untrusted published entry (incomplete, or corrupt) out of the
+ * way, so the publisher does not keep it, and removes temporaries of this key left by killed
+ * processes (they can be large, and nothing else would remove them for an hour).
+ */
+const clearForCompute = async (cacheDir: string, kind: CacheKind, key: string, fs: CacheFs): Promise<void> => {
+	const dir = entryDir(cacheDir, kind, key);
+	if (await fsp.stat(dir).then(() => true, () => false)) {
+		const trash = trashEntryDir(cacheDir, kind, key);
+		await fs.rename(dir, trash).catch(() => undefined);
+		await fs.rm(trash).catch(() => undefined);
+	}
+	let names: string[];
+	try {
+		names = await fsp.readdir(kindDir(cacheDir, kind));
+	} catch {
+		return;
+	}
+	for (const name of names) {
+		const item = classifyKindDirItem(name);
+		if (item.type === 'temp' && item.key === key && item.pid !== process.pid && !isPidAlive(item.pid)) {
+			await fs.rm(path.join(kindDir(cacheDir, kind), name)).catch(() => undefined);
+		}
+	}
 };
 
 const computeAcrossProcesses = async (options: GetOrComputeOptions): Promise<GetOrComputeResult> => {
@@ -78,10 +119,16 @@ const computeAcrossProcesses = async (options: GetOrComputeOptions): Promise<Get
 		if (attempt.acquired) {
 			try {
 				// Published between our first look and the lock (by the holder we waited for, or a racer).
-				const existing = await readEntry(cacheDir, kind, key);
-				if (existing) return {status: waited ? 'joined' : 'hit', path: existing.path, manifest: existing.manifest};
+				const existing = await inspectEntry(cacheDir, kind, key, readOptions(options));
+				if ('entry' in existing) return {status: waited ? 'joined' : 'hit', path: existing.entry.path, manifest: existing.entry.manifest};
+				await clearForCompute(cacheDir, kind, key, fs);
 				const published = await publishEntry({cacheDir, kind, key, write: options.compute, fs});
-				return {status: published.published ? 'computed' : 'joined', path: published.path, manifest: published.manifest};
+				return {
+					status: published.published ? 'computed' : 'joined',
+					path: published.path,
+					manifest: published.manifest,
+					...(existing.corrupt ? {replacedCorrupt: existing.corrupt.map((problem) => `${kind}/${key}/${problem}`)} : {}),
+				};
 			} finally {
 				await attempt.lock.release();
 			}
@@ -92,7 +139,7 @@ const computeAcrossProcesses = async (options: GetOrComputeOptions): Promise<Get
 		}
 		checkWaitTimeout(lockPath, attempt.owner, started, waitTimeoutMs);
 		await pause(pollMs, lockOptions.signal, lockPath);
-		const joined = await readEntry(cacheDir, kind, key);
+		const joined = await readEntry(cacheDir, kind, key, readOptions(options));
 		if (joined) return {status: 'joined', path: joined.path, manifest: joined.manifest};
 	}
 };

@@ -1,3 +1,4 @@
+import {AsyncLocalStorage} from 'node:async_hooks';
 import {promises as fsp} from 'node:fs';
 import path from 'node:path';
 import {assertCacheKey, inUseDir, uniqueSuffix, type CacheKind} from './cache-layout.js';
@@ -68,4 +69,64 @@ export const keysInUse = async (cacheDir: string, kind: CacheKind, options: InUs
 		}
 	}
 	return keys;
+};
+
+/**
+ * The entries one job or render uses, marked in use until `release()`: readEntry and getOrCompute
+ * mark what they return (before reading it, so gc cannot remove it between the check and the
+ * use). Each entry is marked once however often it is read.
+ */
+export class EntryUsage {
+	readonly #markers = new Map<string, Promise<InUseMarker | null>>();
+	#released = false;
+
+	constructor(readonly options: InUseOptions = {}) {}
+
+	/** Marks <kind>/<key> of `cacheDir` in use. Best effort: a read-only cache still serves hits (it cannot be gc'd either). */
+	async mark(cacheDir: string, kind: CacheKind, key: string): Promise<void> {
+		if (this.#released) return;
+		const id = `${path.resolve(cacheDir)}\n${kind}\n${key}`;
+		if (!this.#markers.has(id)) this.#markers.set(id, markEntryInUse(cacheDir, kind, key, this.options).catch(() => null));
+		await this.#markers.get(id);
+	}
+
+	/** The entries marked so far, as "kind/key". */
+	get marked(): string[] {
+		return [...this.#markers.keys()].map((id) => id.split('\n').slice(1).join('/'));
+	}
+
+	async release(): Promise<void> {
+		this.#released = true;
+		const markers = await Promise.all(this.#markers.values());
+		this.#markers.clear();
+		await Promise.all(markers.map((marker) => marker?.release()));
+	}
+}
+
+const currentUsage = new AsyncLocalStorage<EntryUsage>();
+
+/** The usage of the job or render this code runs in (see trackEntryUse), or null. */
+export const currentEntryUsage = (): EntryUsage | null => currentUsage.getStore() ?? null;
+
+/**
+ * Runs `fn` as one job or render: every entry that readEntry / getOrCompute return inside it
+ * (however deep the calls) stays marked in use until `fn` ends, so `fatezero cache gc` leaves it
+ * alone. Nested calls share the outermost usage.
+ */
+export const trackEntryUse = async <T>(fn: (usage: EntryUsage) => Promise<T>, options: InUseOptions = {}): Promise<T> => {
+	const outer = currentUsage.getStore();
+	if (outer) return fn(outer);
+	const usage = new EntryUsage(options);
+	try {
+		return await currentUsage.run(usage, () => fn(usage));
+	} finally {
+		await usage.release();
+	}
+};
+
+/** Marks a list of entries in use (a render's clips and sources) until the returned usage is released. */
+export const markEntriesInUse = async (cacheDir: string, entries: readonly {kind: CacheKind; key: string}[], options: InUseOptions = {}): Promise<EntryUsage> => {
+	const usage = new EntryUsage(options);
+	await Promise.all(entries.map(({kind, key}) => usage.mark(cacheDir, kind, key)));
+	return usage;
 };
