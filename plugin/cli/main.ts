@@ -8,6 +8,7 @@ import {prerenderCommand, PRERENDER_HELP} from './prerender-command.js';
 import {renderCommand, RENDER_HELP} from './render-command.js';
 import {runCommand, RUN_HELP} from './run-command.js';
 import {studioCommand, STUDIO_HELP} from './studio-command.js';
+import {workerCommand, WORKER_HELP} from './worker-command.js';
 
 const HELP = `fatezero — FateZero video editing for Remotion
 
@@ -22,6 +23,7 @@ Commands:
   render     Pre-render the clips, then render the composition with Remotion.
   prompts    Show how a source/target prompt pair tokenizes, aligns and which controller it gets.
   studio     Start Remotion Studio plus the job server that computes missing clips with a progress card.
+  worker     A GPU worker for distributed runs: takes jobs from a Redis queue, shares results through a store.
 
 Run "fatezero <command> --help" for a command's options.
 Environment: FATEZERO_MODEL (default model folder), FATEZERO_CACHE_DIR (default cache directory).`;
@@ -35,6 +37,7 @@ const COMMANDS: Record<string, {run: (args: string[]) => Promise<number>; help: 
 	render: {run: renderCommand, help: RENDER_HELP},
 	run: {run: runCommand, help: RUN_HELP},
 	studio: {run: studioCommand, help: STUDIO_HELP},
+	worker: {run: workerCommand, help: WORKER_HELP},
 };
 
 export const main = async (argv: string[]): Promise<number> => {

@@ -4,11 +4,13 @@ import {parseArgs} from 'node:util';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {loadRemotionProject} from '../node/remotion-project.js';
 import {JobQueue} from '../jobs/job-queue.js';
+import type {JobProgress} from '../jobs/job-progress.js';
+import {coordinatorFromFlags, DISTRIBUTED_FLAG_OPTIONS, DISTRIBUTED_HELP} from '../queue/distributed-flags.js';
 import {withArgErrors} from './parse-cli-args.js';
 import {createProgressDisplay, formatTable} from './progress-display.js';
 import {printSettings, SETTINGS_FLAG_OPTIONS, SETTINGS_HELP, settingsFromFlags} from './settings-flags.js';
 
-export const RUN_HELP = `fatezero run <clip.json> [--json-progress] [--memory-budget-mb N] [settings]
+export const RUN_HELP = `fatezero run <clip.json> [--json-progress] [--memory-budget-mb N] [--queue redis://HOST:PORT --store DIR|s3://…] [settings]
 
 Runs one clip descriptor (the same JSON as a <FateZeroClip> clip prop) through import, inversion,
 editing and publication, reusing every cached stage. In a Remotion project the clip is also
@@ -21,6 +23,8 @@ Options:
   --json-progress      Print progress events as JSON lines on stderr instead of bars.
   --memory-budget-mb N Working memory allowed beyond the weights (chooses the chunk size).
 
+${DISTRIBUTED_HELP}
+
 ${SETTINGS_HELP}`;
 
 export const runCommand = async (args: string[]): Promise<number> => {
@@ -31,6 +35,7 @@ export const runCommand = async (args: string[]): Promise<number> => {
 			allowPositionals: true,
 			options: {
 				...SETTINGS_FLAG_OPTIONS,
+				...DISTRIBUTED_FLAG_OPTIONS,
 				'json-progress': {type: 'boolean'},
 				'memory-budget-mb': {type: 'string'},
 			},
@@ -55,7 +60,7 @@ export const runCommand = async (args: string[]): Promise<number> => {
 	printSettings(settings, project ?? undefined);
 	const display = createProgressDisplay();
 	const started = performance.now();
-	const queue = new JobQueue({
+	const queueOptions = {
 		cacheDir: settings.cacheDir.value,
 		// a clip file's relative sources resolve against its own folder unless --project-root says otherwise
 		projectRoot: values['project-root'] ? settings.projectRoot : path.dirname(file),
@@ -65,8 +70,9 @@ export const runCommand = async (args: string[]): Promise<number> => {
 		threads: settings.threads.value,
 		publicDir: project?.publicDir.value ?? null,
 		memoryBudgetInMegabytes: budget,
-		onProgress: (event) => (values['json-progress'] ? process.stderr.write(`${JSON.stringify(event)}\n`) : display.update(event)),
-	});
+		onProgress: (event: JobProgress) => (values['json-progress'] ? process.stderr.write(`${JSON.stringify(event)}\n`) : display.update(event)),
+	};
+	const queue = coordinatorFromFlags(values, queueOptions) ?? new JobQueue(queueOptions);
 	const abort = new AbortController();
 	const onSignal = () => abort.abort(new FateZeroError('ABORTED', 'Cancelled (SIGINT): nothing half-written was published; run the command again to resume from the cached stages.'));
 	process.once('SIGINT', onSignal);

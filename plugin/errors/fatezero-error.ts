@@ -26,6 +26,8 @@ export type FateZeroErrorCode =
 	| 'INVALID_OPTION'
 	| 'INVALID_INPUT'
 	| 'ABORTED'
+	// distributed workers (Redis queue)
+	| 'QUEUE_UNAVAILABLE'
 	// media tools (Remotion's ffmpeg/ffprobe)
 	| 'MEDIA_TOOLS_MISSING';
 

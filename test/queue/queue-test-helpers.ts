@@ -1,0 +1,54 @@
+import {spawn, type ChildProcess} from 'node:child_process';
+import {existsSync, symlinkSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import {build} from 'esbuild';
+import {childEnv} from '../jobs/job-test-helpers.js';
+import {S3_TEST_CREDENTIALS} from '../store/s3-test-server.js';
+
+/** The run/worker/cache CLI (fixtures/fatezero-cli.ts) bundled with esbuild into outDir, packages external (see bundleCli in the job tests). */
+export const bundleQueueCli = async (outDir: string): Promise<string> => {
+	const result = await build({
+		entryPoints: {fatezero: path.resolve('test/queue/fixtures/fatezero-cli.ts'), 'inference-worker': path.resolve('plugin/runtime/inference-worker.ts')},
+		bundle: true,
+		platform: 'node',
+		format: 'esm',
+		target: 'node20',
+		packages: 'external',
+		outdir: outDir,
+		logLevel: 'silent',
+	});
+	if (result.errors.length > 0) throw new Error(result.errors.map((e) => e.text).join('\n'));
+	writeFileSync(path.join(outDir, 'package.json'), '{"type": "module"}\n');
+	if (!existsSync(path.join(outDir, 'node_modules'))) symlinkSync(path.resolve('node_modules'), path.join(outDir, 'node_modules'), 'junction');
+	return path.join(outDir, 'fatezero.js');
+};
+
+export type WorkerProcess = {child: ChildProcess; pid: number; output: () => string; exited: Promise<number | null>};
+
+/** `fatezero worker` in a child; resolves once it says it is ready. */
+export const startWorker = async (cli: string, args: string[], env: Record<string, string | undefined>): Promise<WorkerProcess> => {
+	const child = spawn(process.execPath, [cli, 'worker', ...args], {env: childEnv({...S3_TEST_CREDENTIALS, ...env}), stdio: ['ignore', 'ignore', 'pipe']});
+	let output = '';
+	const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+	await new Promise<void>((resolve, reject) => {
+		child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+			output += chunk;
+			if (output.includes('] ready:')) resolve();
+		});
+		void exited.then((code) => reject(new Error(`worker exited with ${code} before it was ready:\n${output}`)));
+	});
+	return {child, pid: child.pid!, output: () => output, exited};
+};
+
+/** Stops workers (SIGTERM: finish, then exit) and waits for them. */
+export const stopWorkers = async (workers: WorkerProcess[]): Promise<void> => {
+	await Promise.all(
+		workers.map(async (w) => {
+			if (w.child.exitCode !== null || w.child.signalCode !== null) return;
+			w.child.kill('SIGTERM');
+			const timer = setTimeout(() => w.child.kill('SIGKILL'), 10_000);
+			await w.exited;
+			clearTimeout(timer);
+		}),
+	);
+};
