@@ -113,7 +113,8 @@ export const prepareClipJob = async (options: ClipJobOptions): Promise<ClipJob> 
 			: (options.model ?? resolveProjectSettings({projectRoot: root}).model);
 	const resolvedModel = await resolveModel(modelSetting, options.cacheDir, {signal: options.signal});
 	const folder = readModelFolder(resolvedModel.dir);
-	const pool = options.pool.settings;
+	// a pool-like object without settings (a test double) runs the defaults
+	const pool = options.pool.settings ?? {executionProvider: 'cpu', computeType: options.computeType ?? 'float32', attentionSource: 'recompute'};
 	if (options.computeType !== undefined && options.computeType !== pool.computeType) {
 		throw new FateZeroError('INVALID_OPTION', `computeType ${options.computeType} differs from the engine pool's ${pool.computeType}; create the EnginePool with computeType ${options.computeType}, or leave the job's computeType out.`);
 	}
