@@ -10,7 +10,7 @@ import {NO_MODEL_ADVICE} from '../project/resolve-model.js';
 import {loadRemotionProject, remotionCliScript} from '../node/remotion-project.js';
 import {startJobServer} from '../studio/job-server.js';
 import {studioOrigins} from '../studio/origin-policy.js';
-import {DEFAULT_JOB_SERVER_PORT, JOB_SERVER_ENV, type StudioJobState} from '../studio/studio-job-state.js';
+import {DEFAULT_JOB_SERVER_PORT, JOB_SERVER_ENV, type StudioJobState} from '../clip/studio-job-state.js';
 import {integerOption, withArgErrors} from './parse-cli-args.js';
 import {printSettings, SETTINGS_FLAG_OPTIONS, SETTINGS_HELP, settingsFromFlags} from './settings-flags.js';
 
@@ -100,6 +100,7 @@ const describeState = (state: StudioJobState): string => {
 	const what = `job ${state.descriptorKey.slice(0, 12)} "${state.label}"`;
 	if (state.status === 'done') return `✔ ${what} done → clips/${state.editKey}/`;
 	if (state.status === 'failed') return `✖ ${what} failed: ${state.error}`;
+	if (state.status === 'cancelled') return `⊘ ${what} cancelled${state.cancelledBy === 'unused' ? ' (no open composition shows it)' : ''}`;
 	if (state.status === 'queued') return `• ${what} queued`;
 	return `• ${what} ${state.stage}${state.total > 1 ? ` ${state.step}/${state.total}` : ''}`;
 };

@@ -1,8 +1,9 @@
 import {useEffect, useRef, useState} from 'react';
-import {getRemotionEnvironment} from 'remotion';
+import {getRemotionEnvironment, Internals} from 'remotion';
 import type {ClipDescriptor} from '../clip/clip-descriptor.js';
 // A type and two constants from a file with no imports: nothing Node-only enters the bundle.
-import {DEFAULT_JOB_SERVER_PORT, JOB_SERVER_ENV, type StudioJobState} from '../studio/studio-job-state.js';
+import {DEFAULT_JOB_SERVER_PORT, JOB_SERVER_ENV, type StudioJobState} from '../clip/studio-job-state.js';
+import {STUDIO_TIMINGS} from './studio-timings.js';
 
 let configuredServer: string | null = null;
 
@@ -24,13 +25,19 @@ export const fateZeroJobServerUrl = (): string => {
 	return fromEnv ? fromEnv.replace(/\/+$/, '') : `http://127.0.0.1:${DEFAULT_JOB_SERVER_PORT}`;
 };
 
-/** What the progress card shows about a missing clip's job. */
+/** What the progress card shows about a missing clip's job, and what its buttons do. */
 export type StudioJobView = {
 	serverUrl: string;
 	/** The job's latest state, once the server accepted it. */
 	job: StudioJobState | null;
 	/** Why there is no progress: the server is unreachable, refused the clip, or the job failed. */
 	problem: string | null;
+	/** True until the props have not changed for STUDIO_TIMINGS.settleMs: no job is asked for yet. */
+	settling: boolean;
+	/** Stops the job (DELETE /jobs/<key>); the card then offers to compute it again. */
+	cancel: () => void;
+	/** Asks for the job again: after a failure, a cancel, or to start at once while settling. */
+	retry: () => void;
 };
 
 type Tracked = {
@@ -39,12 +46,13 @@ type Tracked = {
 	view: StudioJobView;
 	listeners: Set<(view: StudioJobView) => void>;
 	timer: ReturnType<typeof setTimeout> | null;
+	/** Set while nobody shows the clip: the running job is cancelled when it fires. */
+	graceTimer: ReturnType<typeof setTimeout> | null;
 	accepted: boolean;
 	stopped: boolean;
+	/** Cancelled from this page: never asked for again by itself. */
+	userCancelled: boolean;
 };
-
-const POLL_MS = 500;
-const RETRY_MS = 3000;
 
 // One request and one poll per descriptor per page, shared by every <FateZeroClip> of the clip.
 const tracked = new Map<string, Tracked>();
@@ -64,6 +72,44 @@ const errorText = async (response: Response): Promise<string> => {
 	return `HTTP ${response.status} ${response.statusText}`;
 };
 
+const isFinished = (job: StudioJobState) => job.status === 'done' || job.status === 'failed' || job.status === 'cancelled';
+
+const problemOf = (job: StudioJobState): string | null =>
+	job.status === 'failed' ? `The FateZero job failed: ${job.error ?? 'no reason given'}` : null;
+
+// One event stream per page (GET /events): states, previews and the end of a job arrive at once;
+// the poll below is only the fallback when the stream is down.
+let events: EventSource | null = null;
+const listen = (server: string) => {
+	if (events || typeof EventSource === 'undefined') return;
+	events = new EventSource(`${server}/events`);
+	events.addEventListener('job', (message) => {
+		let job: StudioJobState;
+		try {
+			job = JSON.parse((message as MessageEvent<string>).data) as StudioJobState;
+		} catch {
+			return;
+		}
+		const entry = tracked.get(job.descriptorKey);
+		if (entry && entry.accepted && !entry.stopped) receive(entry, job);
+	});
+};
+
+/** A new state of a tracked job; returns whether to keep polling. */
+const receive = (entry: Tracked, job: StudioJobState): boolean => {
+	const previous = entry.view.job;
+	// events and polls race: never go back to an older state
+	if (previous && previous.updatedAt > job.updatedAt) return !isFinished(previous);
+	// another page dropped the clip while this one still shows it: ask again
+	if (job.status === 'cancelled' && job.cancelledBy === 'unused' && !entry.userCancelled && entry.listeners.size > 0) {
+		entry.accepted = false;
+		schedule(entry, 0);
+		return false;
+	}
+	publish(entry, {job, problem: problemOf(job)});
+	return !isFinished(job);
+};
+
 const step = async (entry: Tracked): Promise<number | null> => {
 	const server = entry.view.serverUrl;
 	let response: Response;
@@ -75,7 +121,7 @@ const step = async (entry: Tracked): Promise<number | null> => {
 		publish(entry, {
 			problem: `The FateZero job server is not reachable at ${server}. Start Studio with "npx fatezero studio" (it runs the server), or compute the clip with "npx fatezero prerender"; this card retries every few seconds.`,
 		});
-		return RETRY_MS;
+		return STUDIO_TIMINGS.retryMs;
 	}
 	if (entry.accepted && response.status === 404) {
 		// the server restarted and forgot the job: ask again
@@ -84,32 +130,88 @@ const step = async (entry: Tracked): Promise<number | null> => {
 	}
 	if (!response.ok) {
 		publish(entry, {problem: `The FateZero job server refused the clip: ${await errorText(response)}`});
-		return response.status >= 500 ? RETRY_MS : null;
+		return response.status >= 500 || response.status === 429 ? STUDIO_TIMINGS.retryMs : null;
 	}
 	const job = (await response.json()) as StudioJobState;
+	const wasAccepted = entry.accepted;
 	entry.accepted = true;
-	publish(entry, {job, problem: job.status === 'failed' ? `The FateZero job failed: ${job.error ?? 'no reason given'}` : null});
-	return job.status === 'done' || job.status === 'failed' ? null : POLL_MS;
+	listen(server);
+	if (!wasAccepted) entry.view = {...entry.view, job: null}; // a fresh request: forget the last run's state
+	return receive(entry, job) ? (events && events.readyState === EventSource.OPEN ? STUDIO_TIMINGS.slowPollMs : STUDIO_TIMINGS.pollMs) : null;
+};
+
+const schedule = (entry: Tracked, delayMs: number) => {
+	if (entry.timer) clearTimeout(entry.timer);
+	entry.timer = setTimeout(() => drive(entry), delayMs);
 };
 
 const drive = (entry: Tracked) => {
+	entry.timer = null;
 	if (entry.stopped) return;
+	publish(entry, {settling: false});
 	step(entry)
 		.catch((error: unknown) => {
 			publish(entry, {problem: `Could not follow the FateZero job: ${error instanceof Error ? error.message : String(error)}`});
-			return RETRY_MS;
+			return STUDIO_TIMINGS.retryMs;
 		})
 		.then((next) => {
-			if (next !== null && !entry.stopped) entry.timer = setTimeout(() => drive(entry), next);
+			if (next !== null && !entry.stopped && entry.timer === null) schedule(entry, next);
 		});
+};
+
+const cancelOnServer = (entry: Tracked, reason: 'user' | 'unused') => {
+	void fetch(`${entry.view.serverUrl}/jobs/${entry.key}${reason === 'unused' ? '?reason=unused' : ''}`, {method: 'DELETE', cache: 'no-store'})
+		.then(async (response) => (response.ok ? ((await response.json()) as StudioJobState) : null))
+		.then((job) => {
+			if (job && !entry.stopped) receive(entry, job);
+		})
+		.catch(() => undefined);
+};
+
+const createEntry = (key: string, descriptor: ClipDescriptor): Tracked => {
+	const entry: Tracked = {
+		key,
+		descriptor,
+		view: {serverUrl: fateZeroJobServerUrl(), job: null, problem: null, settling: true, cancel: () => undefined, retry: () => undefined},
+		listeners: new Set(),
+		timer: null,
+		graceTimer: null,
+		accepted: false,
+		stopped: false,
+		userCancelled: false,
+	};
+	entry.view.cancel = () => {
+		entry.userCancelled = true;
+		if (!entry.accepted) {
+			// still settling: nothing was asked for
+			if (entry.timer) clearTimeout(entry.timer);
+			entry.timer = null;
+			publish(entry, {settling: false, job: null, problem: 'Not computed: cancelled before it started.'});
+			return;
+		}
+		cancelOnServer(entry, 'user');
+	};
+	entry.view.retry = () => {
+		entry.userCancelled = false;
+		entry.accepted = false;
+		publish(entry, {problem: null});
+		schedule(entry, 0);
+	};
+	return entry;
 };
 
 const track = (key: string, descriptor: ClipDescriptor, listener: (view: StudioJobView) => void): (() => void) => {
 	let entry = tracked.get(key);
+	if (entry?.graceTimer) {
+		// shown again within the grace period: keep the job
+		clearTimeout(entry.graceTimer);
+		entry.graceTimer = null;
+	}
 	if (!entry) {
-		entry = {key, descriptor, view: {serverUrl: fateZeroJobServerUrl(), job: null, problem: null}, listeners: new Set(), timer: null, accepted: false, stopped: false};
+		entry = createEntry(key, descriptor);
 		tracked.set(key, entry);
-		drive(entry);
+		// a job starts only once the props stop changing: typing a prompt asks for one job, not one per key
+		schedule(entry, STUDIO_TIMINGS.settleMs);
 	}
 	const current = entry;
 	current.listeners.add(listener);
@@ -117,18 +219,46 @@ const track = (key: string, descriptor: ClipDescriptor, listener: (view: StudioJ
 	return () => {
 		current.listeners.delete(listener);
 		if (current.listeners.size > 0) return;
-		// nobody shows the clip any more: stop polling; a later mount asks again (the server joins a running job)
-		current.stopped = true;
-		if (current.timer) clearTimeout(current.timer);
-		tracked.delete(key);
+		const stop = () => {
+			current.stopped = true;
+			if (current.timer) clearTimeout(current.timer);
+			current.timer = null;
+			current.graceTimer = null;
+			tracked.delete(key);
+		};
+		const job = current.view.job;
+		if (!current.accepted || !job || isFinished(job)) {
+			// never asked for (still settling), or nothing left to run
+			stop();
+			return;
+		}
+		if (job.status === 'queued') {
+			// superseded before it started: it would only hold up the queue
+			cancelOnServer(current, 'unused');
+			stop();
+			return;
+		}
+		// running: give the composition a moment to come back (undo, switching compositions) before cancelling
+		current.graceTimer = setTimeout(() => {
+			if (current.listeners.size > 0) return;
+			cancelOnServer(current, 'unused');
+			stop();
+		}, STUDIO_TIMINGS.graceMs);
 	};
 };
 
+/** Re-runs calculateMetadata of the open composition (Studio's own reevaluateComposition()): a durationFromClip follows the finished clip. */
+const reevaluateComposition = () => {
+	Internals.resolveCompositionsRef.current?.reloadCurrentlySelectedComposition();
+};
+
 /**
- * In Studio, asks the job server for a missing clip (POST /jobs) and follows its progress until it
- * is done, then calls `onDone` once (the caller looks the clip up again). `descriptor` null means
- * nothing is missing. Outside Studio (rendering, the Player, a read-only Studio) it does nothing
- * and returns null.
+ * In Studio, asks the job server for a missing clip (POST /jobs) once the props have settled,
+ * follows its progress until it is done, then calls `onDone` once (the caller looks the clip up
+ * again) and re-runs the composition's calculateMetadata. `descriptor` null means nothing is
+ * missing. A job no composition shows any more is cancelled: at once when queued, after
+ * STUDIO_TIMINGS.graceMs when running. Outside Studio (rendering, the Player, a read-only Studio)
+ * it does nothing and returns null.
  */
 export const useStudioJob = (descriptor: ClipDescriptor | null, key: string, onDone: () => void): StudioJobView | null => {
 	const environment = getRemotionEnvironment();
@@ -150,6 +280,7 @@ export const useStudioJob = (descriptor: ClipDescriptor | null, key: string, onD
 			if (!done && next.job?.status === 'done') {
 				done = true;
 				onDoneRef.current();
+				reevaluateComposition();
 			}
 		});
 	}, [active, key]);

@@ -1,0 +1,18 @@
+import {fateZeroClip} from '../../../plugin/clip/fatezero-clip.js';
+
+/** Folders the test writes into the job server's project root. */
+export const WORKBENCH_SOURCE = 'workbench-frames';
+export const FLAKY_SOURCE = 'flaky-frames';
+
+const base = {source: WORKBENCH_SOURCE, sourcePrompt: 'a silver jeep driving down a road', size: 64, frames: {count: 4}, leastScChannel: 64};
+
+/** Edited in the props panel by typing a new prompt. */
+export const typedClip = fateZeroClip({...base, prompt: 'a red car driving down a road', label: 'typed', steps: 4});
+/** Long enough (hundreds of steps) to be cancelled while it runs. */
+export const slowClip = fateZeroClip({...base, prompt: 'a slow car', label: 'slow', steps: 400});
+/** Its source folder is emptied by the test, then filled again. */
+export const flakyClip = fateZeroClip({...base, source: FLAKY_SOURCE, prompt: 'a flaky car', label: 'flaky', steps: 3});
+/** 6 frames: the composition's duration follows it. */
+export const durationClip = fateZeroClip({...base, frames: {count: 6}, prompt: 'a long car', label: 'duration', steps: 3});
+/** Enough steps for several previews. */
+export const previewClip = fateZeroClip({...base, prompt: 'a previewed car', label: 'preview', steps: 60});

@@ -1,0 +1,35 @@
+import {AbsoluteFill, Composition, useVideoConfig} from 'remotion';
+import {z} from 'zod';
+import {clipDescriptorSchema, FateZeroClip, fateZeroMetadata} from '../../../plugin/index.js';
+import {durationClip, flakyClip, previewClip, slowClip, typedClip} from './workbench-clips.js';
+
+const schema = z.object({clip: clipDescriptorSchema});
+
+/** The clip, plus the composition's duration in a data attribute (the test reads it). */
+const ClipWithDuration: React.FC<z.infer<typeof schema>> = ({clip}) => {
+	const {durationInFrames} = useVideoConfig();
+	return (
+		<AbsoluteFill data-workbench-duration={durationInFrames}>
+			<FateZeroClip clip={clip as never} />
+		</AbsoluteFill>
+	);
+};
+
+const common = {component: ClipWithDuration, schema, fps: 10, width: 256, height: 256} as const;
+
+/** The Studio workbench test's project: one composition per behaviour under test. */
+export const WorkbenchRoot: React.FC = () => (
+	<>
+		<Composition id="TypedPrompt" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: typedClip}} />
+		<Composition id="SlowClip" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: slowClip}} />
+		<Composition id="FlakyClip" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: flakyClip}} />
+		<Composition id="PreviewClip" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: previewClip}} />
+		<Composition
+			id="DurationClip"
+			{...common}
+			calculateMetadata={fateZeroMetadata({durationFromClip: {clip: (props) => props.clip as never, fps: 10}})}
+			durationInFrames={1}
+			defaultProps={{clip: durationClip}}
+		/>
+	</>
+);
