@@ -145,14 +145,22 @@ describe(`a fresh Remotion ${REMOTION} project that installs the packed package`
 		expect(existsSync(path.join(app, 'node_modules/remotion-fatezero/node_modules/zod'))).toBe(false);
 	});
 
-	it('with no model configured, prerender stops with an error that says how to configure one, and writes nothing', async () => {
-		const result = await npx(['fatezero', 'prerender', 'src/index.ts', 'Edited']);
-		expect(result.code).toBe(1);
-		expect(result.stderr).toContain('No model is configured');
-		expect(result.stderr).toContain('--model DIR');
-		expect(result.stderr).toContain('FATEZERO_MODEL');
-		expect(result.stderr).toContain('fatezero.config.json');
+	it('with no model configured, prerender, render and studio stop with an error that says how to configure one, and write nothing', async () => {
+		for (const command of [
+			['prerender', 'src/index.ts', 'Edited'],
+			['render', 'src/index.ts', 'Edited', 'out/never.mp4'],
+			['studio', 'src/index.ts', '--port', '3313'],
+		]) {
+			const result = await npx(['fatezero', ...command]);
+			expect(result.code, command[0]).toBe(1);
+			expect(result.stderr, command[0]).toContain('No model is configured');
+			expect(result.stderr).toContain('--model DIR');
+			expect(result.stderr).toContain('FATEZERO_MODEL');
+			expect(result.stderr).toContain('fatezero.config.json');
+			expect(result.stderr).toContain('MODEL_NOT_CONFIGURED');
+		}
 		expect(existsSync(path.join(app, 'cache'))).toBe(false);
+		expect(existsSync(path.join(app, 'out'))).toBe(false);
 		expect(readdirSync(path.join(app, 'public'))).toEqual(['logo.png']);
 	});
 
