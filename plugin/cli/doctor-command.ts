@@ -3,7 +3,7 @@ import path from 'node:path';
 import {createRequire} from 'node:module';
 import {parseArgs} from 'node:util';
 import {FateZeroError} from '../errors/fatezero-error.js';
-import {ATTENTION_PRESETS, referenceFrameTable, type AttentionPreset} from '../fatezero/reference-frames.js';
+import {ATTENTION_PRESETS, referenceFrameTable, type AttentionPreset} from '../clip/reference-frames.js';
 import {resolveCacheDir} from '../project/resolve-cache-dir.js';
 import {validateModelWeights} from '../graph/compile-model-graphs.js';
 import {readModelFolder, type ModelFolder} from '../model/read-model-folder.js';

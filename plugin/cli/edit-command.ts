@@ -8,7 +8,7 @@ import type {FusionMode, StoragePrecision} from '../fatezero/fusion-io.js';
 import {chooseAttentionSource} from '../fatezero/choose-attention-source.js';
 import {loadOfficialConfig, type OfficialConfig} from '../fatezero/official-config/index.js';
 import {checkStepWindow, CONTROLLER_OPTIONS, type BlendWords, type ControllerOption, type CrossReplaceSteps, type ReweightOptions, type StepWindow} from '../fatezero/prompt-to-prompt/index.js';
-import {ATTENTION_PRESETS, type AttentionPreset, type ReferenceFrameSpec} from '../fatezero/reference-frames.js';
+import {ATTENTION_PRESETS, type AttentionPreset, type ReferenceFrameSpec} from '../clip/reference-frames.js';
 import {buildFateZeroTargets, runFateZero, type FateZeroEdit, type FateZeroResult} from '../fatezero/run-fatezero.js';
 import {resolveCacheDir} from '../project/resolve-cache-dir.js';
 import {importSource} from '../media/import-source.js';

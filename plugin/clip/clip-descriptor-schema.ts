@@ -1,5 +1,5 @@
 import {z} from 'zod';
-import {ATTENTION_PRESETS} from '../fatezero/reference-frames.js';
+import {ATTENTION_PRESETS} from './reference-frames.js';
 import {CLIP_DEFAULTS} from './clip-defaults.js';
 import {CLIP_LIMITS} from './clip-limits.js';
 

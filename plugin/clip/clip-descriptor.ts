@@ -1,4 +1,4 @@
-import type {AttentionPreset} from '../fatezero/reference-frames.js';
+import type {AttentionPreset} from './reference-frames.js';
 
 /**
  * The canonical clip descriptor: what `fateZeroClip()` returns, every default applied and every

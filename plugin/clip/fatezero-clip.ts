@@ -1,6 +1,6 @@
 import type {z} from 'zod';
 import {FateZeroError} from '../errors/fatezero-error.js';
-import {ATTENTION_PRESETS, type AttentionPreset} from '../fatezero/reference-frames.js';
+import {ATTENTION_PRESETS, type AttentionPreset} from './reference-frames.js';
 import {CLIP_DEFAULTS} from './clip-defaults.js';
 import type {ClipAttention, ClipDescriptor, CrossReplace, ReplaceWindow} from './clip-descriptor.js';
 import {clipDescriptorSchema, type ClipDescriptorInput} from './clip-descriptor-schema.js';

@@ -1,6 +1,6 @@
 import type {UnetConfig} from '../model/component-configs.js';
 import type {FusionMode, StoragePrecision} from './fusion-io.js';
-import type {ReferenceFrameSpec} from './reference-frames.js';
+import type {ReferenceFrameSpec} from '../clip/reference-frames.js';
 import {chooseChunkSize, engineMemoryShape, memoryBudgetBytes} from './memory-budget.js';
 
 export type AttentionSourceRequest = {

@@ -1,5 +1,5 @@
 import {FateZeroError} from '../errors/fatezero-error.js';
-import {referenceFrameTable, type ReferenceFrameSpec} from './reference-frames.js';
+import {referenceFrameTable, type ReferenceFrameSpec} from '../clip/reference-frames.js';
 
 /** One UNet batch of a chunked clip: its own frames, plus the reference frames it reads. */
 export type ChunkBatch = {

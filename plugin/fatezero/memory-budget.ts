@@ -7,7 +7,7 @@ import {DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME} from './fusion-graph-hook.
 import {DEFAULT_STORAGE_PRECISION, type FusionMode, type StoragePrecision} from './fusion-io.js';
 import {OFFICIAL_FUSION_MAX_QUERY_TOKENS, planFusion} from './fusion-plan.js';
 import {DEFAULT_LEAST_SC_CHANNEL, type FateZeroEngine} from './load-fatezero.js';
-import type {ReferenceFrameSpec} from './reference-frames.js';
+import type {ReferenceFrameSpec} from '../clip/reference-frames.js';
 
 /** The working memory allowed beyond the weights: the option, else 60 % of RAM. */
 export const memoryBudgetBytes = (memoryBudgetInMegabytes: number | undefined): number => (memoryBudgetInMegabytes ?? (os.totalmem() * 0.6) / 2 ** 20) * 2 ** 20;

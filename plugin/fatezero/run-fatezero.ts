@@ -4,7 +4,7 @@ import {decodeStage, editStage, encodeStage, invertStage, planClip, promptStage}
 import type {FateZeroEdit} from './fatezero-edit.js';
 import type {ClipInversion} from './invert-clip.js';
 import type {FateZeroEngine} from './load-fatezero.js';
-import type {ReferenceFrameSpec} from './reference-frames.js';
+import type {ReferenceFrameSpec} from '../clip/reference-frames.js';
 
 // Moved to their own files; re-exported because callers and tests import them from here.
 export {buildFateZeroTargets, type FateZeroEdit} from './fatezero-edit.js';

@@ -1,23 +1,10 @@
-import type {SafetensorsIndex} from '../model/safetensors-file.js';
 import {elementCount, type SafetensorsDtype} from '../model/tensor-dtype.js';
+import type {WeightFile, WeightProblems, WeightRequest} from '../model/weight-problems.js';
 import {OnnxType, type GraphBuilder} from './onnx-graph-builder.js';
 
 export type ComputeType = 'float32' | 'float16';
 
-/** One safetensors file as the graph sees it: `location` is the external-data key. */
-export type WeightFile = {location: string; index: SafetensorsIndex};
-
-export type WeightRequest = {
-	/** Preferred key first, then the alternatives older saves use. */
-	keys: string[];
-	shape: number[];
-};
-
-export type WeightProblems = {
-	missing: WeightRequest[];
-	mismatched: {key: string; expected: number[]; actual: number[]; dtype: SafetensorsDtype}[];
-	extra: string[];
-};
+export type {WeightFile, WeightProblems, WeightRequest} from '../model/weight-problems.js';
 
 const DTYPE_TO_ONNX: Partial<Record<SafetensorsDtype, number>> = {
 	F32: OnnxType.float32,

@@ -1,6 +1,6 @@
 import type {ClipDescriptor} from '../clip/clip-descriptor.js';
 import type {FateZeroEdit} from '../fatezero/run-fatezero.js';
-import {ATTENTION_PRESETS, type ReferenceFrameSpec} from '../fatezero/reference-frames.js';
+import {ATTENTION_PRESETS, type ReferenceFrameSpec} from '../clip/reference-frames.js';
 import type {CrossReplaceSteps} from '../fatezero/prompt-to-prompt/time-windows.js';
 
 /** The descriptor's attention as the engine's reference list. */

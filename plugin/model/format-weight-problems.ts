@@ -1,5 +1,5 @@
 import {FateZeroError} from '../errors/fatezero-error.js';
-import type {WeightFile, WeightProblems} from '../graph/weight-binder.js';
+import type {WeightFile, WeightProblems} from './weight-problems.js';
 import {WEIGHT_STEM, type ModelComponent} from './find-component-weights.js';
 
 /** How many offending tensors of each kind a message lists before "and N more". */

@@ -1,7 +1,7 @@
 import {createHash, type Hash} from 'node:crypto';
 import {closeSync, existsSync, openSync, readFileSync, readSync} from 'node:fs';
 import path from 'node:path';
-import type {WeightFile} from '../graph/weight-binder.js';
+import type {WeightFile} from './weight-problems.js';
 import type {ComponentConfigs} from './parse-component-configs.js';
 import type {ModelComponent} from './find-component-weights.js';
 

@@ -1,7 +1,7 @@
 import {existsSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {FateZeroError} from '../errors/fatezero-error.js';
-import type {WeightFile} from '../graph/weight-binder.js';
+import type {WeightFile} from './weight-problems.js';
 import type {ComponentWeightFiles, ModelComponent} from './find-component-weights.js';
 import {readSafetensorsIndex, type SafetensorsIndex} from './safetensors-file.js';
 

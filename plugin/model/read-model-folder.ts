@@ -1,7 +1,7 @@
 import {existsSync, readFileSync, readdirSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {FateZeroError} from '../errors/fatezero-error.js';
-import type {WeightFile} from '../graph/weight-binder.js';
+import type {WeightFile} from './weight-problems.js';
 import type {ClipTextConfig, SchedulerConfig, UnetConfig, VaeConfig} from './component-configs.js';
 import {findComponentWeights, WEIGHT_STEM, type ComponentWeightFiles, type ModelComponent, type WeightVariant} from './find-component-weights.js';
 import {computeModelIdentity} from './model-identity.js';

@@ -7,7 +7,7 @@ import type {OnJobProgress} from '../jobs/job-progress.js';
 import type {ClipJobResult} from '../jobs/run-clip-job.js';
 import {resolveProjectSettings, type ProjectSettings} from '../project/project-settings.js';
 import {NO_MODEL_ADVICE} from '../project/resolve-model.js';
-import {COLLECT_PROP, JOBS_PROP} from '../remotion/collect-protocol.js';
+import {COLLECT_PROP, JOBS_PROP} from '../clip/collect-protocol.js';
 import {resolveBrowserExecutable} from './browser-executable.js';
 import {bundleProject} from './bundle-project.js';
 import {loadRemotionProject, type RemotionProject} from './remotion-project.js';

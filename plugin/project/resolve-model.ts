@@ -2,7 +2,7 @@ import {existsSync} from 'node:fs';
 import path from 'node:path';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {withKeyLock} from '../frame-cache/key-lock.js';
-import {generateRandomModel} from '../model/generate-random-model.js';
+import {generateRandomModel} from '../model-generator/generate-random-model.js';
 import {GENERATED_TINY_MODEL, PROJECT_SETTINGS, resolveProjectSettings, type Setting} from './project-settings.js';
 import {PROJECT_CONFIG_FILE} from './project-config-file.js';
 

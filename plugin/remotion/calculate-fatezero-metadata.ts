@@ -2,8 +2,8 @@ import type {CalculateMetadataFunction} from 'remotion';
 import {getRemotionEnvironment} from 'remotion';
 import type {ClipDescriptor} from '../clip/clip-descriptor.js';
 import {descriptorKey} from '../clip/descriptor-key.js';
-import {COLLECT_PROP, JOBS_PROP, prerenderCommand} from './collect-protocol.js';
-import {findClipDescriptors} from './find-clip-descriptors.js';
+import {COLLECT_PROP, JOBS_PROP, prerenderCommand} from '../clip/collect-protocol.js';
+import {findClipDescriptors} from '../clip/find-clip-descriptors.js';
 import {resolveClip, type ResolvedClip} from './resolve-clip.js';
 
 export type FateZeroMetadataOptions<Props extends Record<string, unknown>> = {

@@ -3,7 +3,7 @@ import {cancelRender, continueRender, delayRender, getRemotionEnvironment, useVi
 import type {ClipDescriptor} from '../clip/clip-descriptor.js';
 import {descriptorKey} from '../clip/descriptor-key.js';
 import {parseClipDescriptor} from '../clip/fatezero-clip.js';
-import {prerenderCommand} from './collect-protocol.js';
+import {prerenderCommand} from '../clip/collect-protocol.js';
 import {clipFrameUrl, resolveClip, type ResolvedClip} from './resolve-clip.js';
 import {useStudioJob, type StudioJobView} from './use-studio-job.js';
 

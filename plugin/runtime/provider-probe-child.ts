@@ -1,7 +1,7 @@
 import {spawn} from 'node:child_process';
 import {createRequire} from 'node:module';
-import {GraphBuilder} from '../graph/onnx-graph-builder.js';
 import {defaultThreadCount} from './default-thread-count.js';
+import {PROBE_MODEL_BASE64} from './probe-model.js';
 import {essentialReason, fixFor, missingLibraryIn} from './provider-diagnosis.js';
 import type {ExecutionProviderName} from './session-spec.js';
 
@@ -61,23 +61,13 @@ try {
 
 type ChildReport = {created: true; output: number[]; providers: string[]} | {created: false; message: string};
 
-let probeModel: string | undefined;
-const probeModelBase64 = (): string => {
-	if (probeModel) return probeModel;
-	const b = new GraphBuilder('provider_probe');
-	const x = b.input('x', 'float32', [2]);
-	b.output('y', b.op('Add', [x, x]), 'float32', [2]);
-	probeModel = Buffer.from(b.toBytes()).toString('base64');
-	return probeModel;
-};
-
 const append = (buffer: string, chunk: Buffer) => (buffer + chunk.toString('utf8')).slice(-MAX_CAPTURE);
 
 /** Runs `x + x` with `provider` only, in a child process, and reads off what happened. */
 export const probeInChildProcess = (provider: ExecutionProviderName): Promise<ProviderProbe> => {
 	const ortEntry = createRequire(import.meta.url).resolve('onnxruntime-node');
 	// the same thread count as the real sessions, so the probe loads the provider as they will
-	const args = JSON.stringify({ortEntry, provider, model: probeModelBase64(), threads: defaultThreadCount().threads});
+	const args = JSON.stringify({ortEntry, provider, model: PROBE_MODEL_BASE64, threads: defaultThreadCount().threads});
 	return new Promise((resolve) => {
 		// The child inherits env (LD_LIBRARY_PATH, CUDA_VISIBLE_DEVICES) but not our execArgv:
 		// its script is plain JS, so it runs the same from sources and from dist.

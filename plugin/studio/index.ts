@@ -5,5 +5,5 @@ export {StudioJobs} from './studio-jobs.js';
 export type {StudioJobQueue, StudioJobsOptions} from './studio-jobs.js';
 export {checkJobRequest} from './job-request-checks.js';
 export {checkRequestOrigin, studioOrigins} from './origin-policy.js';
-export {DEFAULT_JOB_SERVER_PORT, JOB_SERVER_ENV} from './studio-job-state.js';
-export type {StudioJobStage, StudioJobState, StudioJobServerError} from './studio-job-state.js';
+export {DEFAULT_JOB_SERVER_PORT, JOB_SERVER_ENV} from '../clip/studio-job-state.js';
+export type {StudioJobStage, StudioJobState, StudioJobServerError} from '../clip/studio-job-state.js';

@@ -7,9 +7,9 @@ import {isCacheKey} from '../frame-cache/cache-layout.js';
 import type {ExecutionProviderName} from '../runtime/session-spec.js';
 import {checkJobRequest} from './job-request-checks.js';
 import {checkRequestOrigin, corsHeaders, normalizeOrigin} from './origin-policy.js';
-import {DEFAULT_JOB_SERVER_PORT, type StudioJobState} from './studio-job-state.js';
+import {DEFAULT_JOB_SERVER_PORT, type StudioJobState} from '../clip/studio-job-state.js';
 import {previewBytes, StudioJobs, TooManyJobsError, type StudioJobsOptions} from './studio-jobs.js';
-import type {StudioCancelReason} from './studio-job-state.js';
+import type {StudioCancelReason} from '../clip/studio-job-state.js';
 
 export type JobServerOptions = {
 	/** Port on 127.0.0.1. Default 3990; 0 picks a free one (see `JobServer.port`). */

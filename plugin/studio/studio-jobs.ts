@@ -7,7 +7,7 @@ import {JobQueue, type JobQueueOptions} from '../jobs/job-queue.js';
 import type {ClipJobResult} from '../jobs/run-clip-job.js';
 import type {ExecutionProviderName} from '../runtime/session-spec.js';
 import {sourcePreviewFile} from './source-preview.js';
-import {MAX_ERROR_CHARS, MAX_LABEL_CHARS, type StudioCancelReason, type StudioJobState} from './studio-job-state.js';
+import {MAX_ERROR_CHARS, MAX_LABEL_CHARS, type StudioCancelReason, type StudioJobState} from '../clip/studio-job-state.js';
 
 /** A decoded preview of a running job (the engine's x0 prediction of one frame), as PNG bytes. */
 export type StudioPreviewEvent = {job: string; stage: 'invert' | 'edit'; step: number; total: number; png: Uint8Array};

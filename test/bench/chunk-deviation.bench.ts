@@ -18,7 +18,7 @@ import {fileURLToPath} from 'node:url';
 import {loadFateZero} from '../../plugin/fatezero/load-fatezero.js';
 import {runFateZero} from '../../plugin/fatezero/run-fatezero.js';
 import {importSource} from '../../plugin/media/import-source.js';
-import {generateRandomModel} from '../../plugin/model/generate-random-model.js';
+import {generateRandomModel} from '../../plugin/model-generator/generate-random-model.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const {values: flags} = parseArgs({

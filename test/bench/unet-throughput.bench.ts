@@ -18,7 +18,7 @@ import path from 'node:path';
 import {parseArgs} from 'node:util';
 import {compileModelGraphs, validateModelWeights} from '../../plugin/graph/compile-model-graphs.js';
 import {UNET_IO} from '../../plugin/graph/unet-graph.js';
-import {generateRandomModel} from '../../plugin/model/generate-random-model.js';
+import {generateRandomModel} from '../../plugin/model-generator/generate-random-model.js';
 import {seededNormal} from '../../plugin/model/random-weights.js';
 import {readModelFolder} from '../../plugin/model/read-model-folder.js';
 import {createInferenceRuntime, defaultThreadCount, float32Tensor, int64Tensor, type HostTensor, type InferenceSession} from '../../plugin/runtime/index.js';

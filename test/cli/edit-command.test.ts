@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import {afterAll, afterEach, beforeAll, describe, expect, it, vi} from 'vitest';
 import {editCommand} from '../../plugin/cli/edit-command.js';
 import {isFateZeroError, type FateZeroErrorCode} from '../../plugin/errors/fatezero-error.js';
-import {generateRandomModel} from '../../plugin/model/generate-random-model.js';
+import {generateRandomModel} from '../../plugin/model-generator/generate-random-model.js';
 import {readFloatTensor, readSafetensorsIndex, writeSafetensors} from '../../plugin/model/safetensors-file.js';
 import {footageDir, goldenDir, goldenSkipReason, GoldenFile, hasFootage, hasGolden, maxAbsDiff} from '../helpers/golden.js';
 import {framesFirst, type GoldenRunName} from '../fatezero/golden-fatezero-run.js';

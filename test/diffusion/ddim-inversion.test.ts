@@ -11,7 +11,7 @@ import {encodePrompts} from '../../plugin/diffusion/encode-prompts.js';
 import {encodeFrames} from '../../plugin/diffusion/vae-codec.js';
 import {invertLatents} from '../../plugin/diffusion/ddim-inversion.js';
 import {sampleLatents} from '../../plugin/diffusion/ddim-sampling.js';
-import {referenceFrameTable} from '../../plugin/fatezero/reference-frames.js';
+import {referenceFrameTable} from '../../plugin/clip/reference-frames.js';
 import {GoldenFile, goldenDir, goldenSkipReason, hasGolden, maxAbsDiff, relativeError} from '../helpers/golden.js';
 
 /** [1, c, f, h, w] (FateZero) -> [f, c, h, w] (ours). */

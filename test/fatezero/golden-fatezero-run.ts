@@ -5,7 +5,7 @@ import {createOrtSession, type OrtSession} from '../../plugin/runtime/ort-sessio
 import {loadClipTokenizer} from '../../plugin/diffusion/load-clip-tokenizer.js';
 import {DdimScheduler} from '../../plugin/diffusion/ddim-scheduler.js';
 import {encodePrompts} from '../../plugin/diffusion/encode-prompts.js';
-import {referenceFrameTable, type ReferenceFrameSpec} from '../../plugin/fatezero/reference-frames.js';
+import {referenceFrameTable, type ReferenceFrameSpec} from '../../plugin/clip/reference-frames.js';
 import {planFusion, type FusionPlan} from '../../plugin/fatezero/fusion-plan.js';
 import {createFusionHook, type FusionHookOptions} from '../../plugin/fatezero/fusion-graph-hook.js';
 import type {FusionMode} from '../../plugin/fatezero/fusion-io.js';

@@ -2,7 +2,7 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {generateRandomModel} from '../../plugin/model/generate-random-model.js';
+import {generateRandomModel} from '../../plugin/model-generator/generate-random-model.js';
 import {loadFateZero, type FateZeroEngine} from '../../plugin/fatezero/load-fatezero.js';
 import {runFateZero} from '../../plugin/fatezero/run-fatezero.js';
 import {applyLatentBlend, latentBlendActive} from '../../plugin/fatezero/latent-blend.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {compileModelGraphs, validateModelWeights} from '../../plugin/graph/compile-model-graphs.js';
-import {generateRandomModel} from '../../plugin/model/generate-random-model.js';
+import {generateRandomModel} from '../../plugin/model-generator/generate-random-model.js';
 import {readModelFolder} from '../../plugin/model/read-model-folder.js';
 import {readSafetensorsIndex, readTensorBytes, writeSafetensors, type TensorToWrite} from '../../plugin/model/safetensors-file.js';
 import {FateZeroError} from '../../plugin/errors/fatezero-error.js';

@@ -7,7 +7,7 @@ import {afterAll, expect} from 'vitest';
 import {CACHE_KINDS, classifyKindDirItem, IN_USE_DIR, kindDir} from '../../plugin/frame-cache/cache-layout.js';
 import {verifyEntry} from '../../plugin/frame-cache/read-entry.js';
 import type {JobProgress} from '../../plugin/jobs/job-progress.js';
-import {generateRandomModel} from '../../plugin/model/generate-random-model.js';
+import {generateRandomModel} from '../../plugin/model-generator/generate-random-model.js';
 
 /** A fresh folder under the OS temp dir, removed after the file's tests. */
 export const tempWorkspace = (label: string): string => {

@@ -2,7 +2,7 @@ import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
-import {generateRandomModel} from '../../plugin/model/generate-random-model.js';
+import {generateRandomModel} from '../../plugin/model-generator/generate-random-model.js';
 import {readModelFolder} from '../../plugin/model/read-model-folder.js';
 import {validateModelWeights} from '../../plugin/graph/compile-model-graphs.js';
 import {loadClipTokenizer} from '../../plugin/diffusion/load-clip-tokenizer.js';

@@ -6,7 +6,7 @@ import {fateZeroClip} from '../../plugin/clip/fatezero-clip.js';
 import type {OnJobProgress} from '../../plugin/jobs/job-progress.js';
 import type {ClipJobResult} from '../../plugin/jobs/run-clip-job.js';
 import {startJobServer, type JobServer} from '../../plugin/studio/job-server.js';
-import {MAX_LABEL_CHARS, type StudioJobState} from '../../plugin/studio/studio-job-state.js';
+import {MAX_LABEL_CHARS, type StudioJobState} from '../../plugin/clip/studio-job-state.js';
 import type {StudioPreviewEvent} from '../../plugin/studio/studio-jobs.js';
 import {studioOrigins} from '../../plugin/studio/origin-policy.js';
 import {tempWorkspace, waitFor, writeFrames} from './studio-test-helpers.js';

@@ -8,7 +8,7 @@ import type {OnJobProgress} from '../../plugin/jobs/job-progress.js';
 import type {ClipJobResult} from '../../plugin/jobs/run-clip-job.js';
 import {startJobServer, type JobServer} from '../../plugin/studio/job-server.js';
 import {sourcePreviewFile} from '../../plugin/studio/source-preview.js';
-import type {StudioJobState} from '../../plugin/studio/studio-job-state.js';
+import type {StudioJobState} from '../../plugin/clip/studio-job-state.js';
 import {studioOrigins} from '../../plugin/studio/origin-policy.js';
 import {tempWorkspace, waitFor, writeFrames} from './studio-test-helpers.js';
 

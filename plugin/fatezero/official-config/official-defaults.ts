@@ -1,4 +1,4 @@
-import type {ReferenceFrameSpec} from '../reference-frames.js';
+import type {ReferenceFrameSpec} from '../../clip/reference-frames.js';
 
 /**
  * What the official code (FateZero HEAD 9b6cb7b) uses when a config leaves a key out, with where

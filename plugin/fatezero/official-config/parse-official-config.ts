@@ -1,5 +1,5 @@
 import {FateZeroError} from '../../errors/fatezero-error.js';
-import type {ReferenceFrameSpec} from '../reference-frames.js';
+import type {ReferenceFrameSpec} from '../../clip/reference-frames.js';
 import type {FateZeroEdit} from '../fatezero-edit.js';
 import {describeConfigValue, formatKeyPath, type KeySegment} from './config-key-path.js';
 import {

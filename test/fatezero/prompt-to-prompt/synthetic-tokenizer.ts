@@ -1,5 +1,5 @@
 import {ClipTokenizer} from '../../../plugin/diffusion/clip-tokenizer.js';
-import {buildSyntheticClipVocab} from '../../../plugin/model/synthetic-clip-vocab.js';
+import {buildSyntheticClipVocab} from '../../../plugin/model-generator/synthetic-clip-vocab.js';
 
 /** The generated tiny model's tokenizer (synthetic CLIP-layout vocab): runs without the golden data. */
 export const syntheticTokenizer = (): ClipTokenizer => {

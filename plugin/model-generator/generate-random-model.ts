@@ -7,14 +7,14 @@ import {buildVaeEncoderGraph} from '../graph/vae-encoder-graph.js';
 import {GraphBuilder} from '../graph/onnx-graph-builder.js';
 import {WeightBinder, type WeightRequest} from '../graph/weight-binder.js';
 import type {LayerContext} from '../graph/common-layers.js';
-import {parseTextEncoderConfig} from './parse-text-encoder-config.js';
-import {parseUnetConfig} from './parse-unet-config.js';
-import {parseVaeConfig} from './parse-vae-config.js';
-import {RANDOM_MODEL_CONFIGS, RANDOM_MODEL_SCHEDULER_CONFIG, type RandomModelArchitecture} from './random-model-architectures.js';
-import {randomWeightValues} from './random-weights.js';
-import {writeSafetensors, type TensorToWrite} from './safetensors-file.js';
+import {parseTextEncoderConfig} from '../model/parse-text-encoder-config.js';
+import {parseUnetConfig} from '../model/parse-unet-config.js';
+import {parseVaeConfig} from '../model/parse-vae-config.js';
+import {RANDOM_MODEL_CONFIGS, RANDOM_MODEL_SCHEDULER_CONFIG, type RandomModelArchitecture} from '../model/random-model-architectures.js';
+import {randomWeightValues} from '../model/random-weights.js';
+import {writeSafetensors, type TensorToWrite} from '../model/safetensors-file.js';
 import {buildSyntheticClipVocab} from './synthetic-clip-vocab.js';
-import {floatToHalf} from './tensor-dtype.js';
+import {floatToHalf} from '../model/tensor-dtype.js';
 
 export type GenerateRandomModelOptions = {
 	/** Folder to create (diffusers layout). */

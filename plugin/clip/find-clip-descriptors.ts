@@ -1,5 +1,5 @@
-import type {ClipDescriptor} from '../clip/clip-descriptor.js';
-import {parseClipDescriptor} from '../clip/fatezero-clip.js';
+import type {ClipDescriptor} from './clip-descriptor.js';
+import {parseClipDescriptor} from './fatezero-clip.js';
 
 const looksLikeClip = (value: Record<string, unknown>) =>
 	typeof value.source === 'string' && typeof value.sourcePrompt === 'string' && typeof value.prompt === 'string';
