@@ -69,4 +69,99 @@ describe('distributed runs: Redis, an S3 store and 3 workers', () => {
 		expect(await store.verify()).toMatchObject({corrupt: []});
 		expect((await store.list()).map((e) => e.kind).sort()).toEqual(['clips', 'clips', 'clips', 'inversions', 'sources']);
 	});
+
+	it('SIGKILL of the worker running an edit: another worker re-runs it, every manifest verifies, and no reader sees a partial entry', async () => {
+		const before = engineRuns(log).length;
+		const problems: string[] = [];
+		let reads = 0;
+		let reading = true;
+		// a reader polling the store the whole time: every manifest it finds must have all its files, intact
+		const reader = (async () => {
+			while (reading) {
+				for (const info of await store.list()) {
+					const entry = await store.open(info.kind, info.key);
+					if (!entry) continue;
+					for (const name of Object.keys(entry.manifest.files)) {
+						const bytes = await entry.readFile(name).catch((error: Error) => {
+							problems.push(`${info.kind}/${info.key}/${name}: ${error.message}`);
+							return null;
+						});
+						if (bytes && bytes.length !== entry.manifest.files[name].bytes) problems.push(`${info.kind}/${info.key}/${name}: ${bytes.length} bytes`);
+					}
+					reads++;
+				}
+				await new Promise((r) => setTimeout(r, 50));
+			}
+		})();
+		const run = coordinate(clipFile('v-killed', {prompt: 'a white van driving down a road', steps: 6}), 'coord-killed');
+		let killed: number | null = null;
+		while (killed === null) {
+			const edit = engineRuns(log).slice(before).find((r) => r.kind === 'edit');
+			if (edit) {
+				killed = edit.pid;
+				process.kill(killed, 'SIGKILL');
+			}
+			await new Promise((r) => setTimeout(r, 20));
+		}
+		const exit = await run.exit;
+		reading = false;
+		await reader;
+		expect(exit.code, exit.stderr).toBe(0);
+		const edits = engineRuns(log).slice(before).filter((r) => r.kind === 'edit' && r.key === runResult(exit.stdout).key);
+		expect(edits).toHaveLength(2);
+		expect(edits[0].pid).toBe(killed);
+		expect(edits[1].pid).not.toBe(killed);
+		expect(problems).toEqual([]);
+		expect(reads).toBeGreaterThan(0);
+		expect(await store.verify()).toMatchObject({corrupt: []});
+		// the killed worker is replaced for the tests that follow
+		const index = workers.findIndex((w) => w.pid === killed);
+		workers[index] = await startWorker(cli, workerArgs(index, storeUrl), {FATEZERO_ENGINE_LOG: log});
+	});
+
+	it('two coordinators submitting the same variants at once: each inversion and each edit is computed once', async () => {
+		const before = engineRuns(log).length;
+		const files = ['dup-a', 'dup-b'].map((name) => clipFile(name, {sourcePrompt: 'a grey jeep driving down a road', prompt: `a ${name === 'dup-a' ? 'yellow' : 'black'} jeep driving down a road`}));
+		const runs = [0, 1].flatMap((c) => files.map((file) => coordinate(file, `coord-dup-${c}`)));
+		const exits = await Promise.all(runs.map((r) => r.exit));
+		for (const exit of exits) expect(exit.code, exit.stderr).toBe(0);
+		expect(new Set(exits.map((e) => runResult(e.stdout).key)).size).toBe(2);
+		const runsNow = engineRuns(log).slice(before);
+		expect({invert: runsNow.filter((r) => r.kind === 'invert').length, edit: runsNow.filter((r) => r.kind === 'edit').length}).toEqual({invert: 1, edit: 2});
+	});
+
+	it('Redis restarted mid-batch (losing every job): the coordinator carries on and nothing is lost', async () => {
+		const run = coordinate(clipFile('v-restart', {sourcePrompt: 'a blue jeep on a road', prompt: 'a pink jeep on a road'}), 'coord-restart');
+		await new Promise<void>((resolve) => run.onEvent((e) => (e.stage === 'queued' ? resolve() : undefined)));
+		await redis.stop();
+		await new Promise((r) => setTimeout(r, 1500));
+		await redis.start();
+		const exit = await run.exit;
+		expect(exit.code, exit.stderr).toBe(0);
+		const key = runResult(exit.stdout).key;
+		expect(await store.head('clips', key)).not.toBeNull();
+		expect(await store.verify()).toMatchObject({corrupt: []});
+	});
 });
+
+describe('the same with --store DIR (a shared directory)', () => {
+	it('two variants, two coordinators each, two workers: one inversion, two edits, and `fatezero cache verify` passes on the directory', async () => {
+		const dir = path.join(workspace, 'shared-dir');
+		const dirLog = path.join(workspace, 'engine-dir.log');
+		const dirWorkers = await Promise.all([10, 11].map((i) => startWorker(cli, workerArgs(i, dir), {FATEZERO_ENGINE_LOG: dirLog})));
+		try {
+			const files = ['dir-a', 'dir-b'].map((name) => clipFile(name, {prompt: `a ${name === 'dir-a' ? 'golden' : 'purple'} car driving down a road`}));
+			const runs = [0, 1].flatMap((c) => files.map((file) => coordinate(file, `coord-dir-${c}`, dir)));
+			const exits = await Promise.all(runs.map((r) => r.exit));
+			for (const exit of exits) expect(exit.code, exit.stderr).toBe(0);
+			const runsNow = engineRuns(dirLog);
+			expect({invert: runsNow.filter((r) => r.kind === 'invert').length, edit: runsNow.filter((r) => r.kind === 'edit').length}).toEqual({invert: 1, edit: 2});
+			const verify = await runCli(cli, ['cache', 'verify', '--cache-dir', dir]).exit;
+			expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+			expect(verify.stdout).toMatch(/4 entries verified/);
+		} finally {
+			await stopWorkers(dirWorkers);
+		}
+	});
+});
+
