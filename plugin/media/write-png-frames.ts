@@ -1,10 +1,15 @@
 import {mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import {assertFinite} from '../frame-cache/assert-finite.js';
 
-/** HWC float frames in [0, 1] -> 8-bit RGB (round half up, as PIL's `(x * 255).round()` does). */
+/**
+ * HWC float frames in [0, 1] -> 8-bit RGB (round half up, as PIL's `(x * 255).round()` does). NaN
+ * or Infinity (a failed decode) is refused instead of silently becoming black pixels.
+ */
 export const toRgb8 = (frames: Float32Array, index: number, height: number, width: number): Buffer => {
 	const size = height * width * 3;
+	assertFinite(frames.subarray(index * size, (index + 1) * size), {stage: 'decode', what: `decoded frame ${index}`});
 	const out = Buffer.alloc(size);
 	for (let i = 0; i < size; i++) out[i] = Math.round(Math.min(Math.max(frames[index * size + i], 0), 1) * 255);
 	return out;
