@@ -1,7 +1,7 @@
 import {mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import {assertFinite} from '../frame-cache/assert-finite.js';
+import {assertFinite} from './assert-finite.js';
 
 /**
  * HWC float frames in [0, 1] -> 8-bit RGB (round half up, as PIL's `(x * 255).round()` does). NaN

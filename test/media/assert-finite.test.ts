@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {isFateZeroError} from '../../plugin/errors/fatezero-error.js';
-import {assertFinite, firstNonFinite} from '../../plugin/frame-cache/assert-finite.js';
+import {assertFinite, firstNonFinite} from '../../plugin/media/assert-finite.js';
 import {toRgb8} from '../../plugin/media/write-png-frames.js';
 
 describe('no NaN/Inf is ever published (issue 16)', () => {
