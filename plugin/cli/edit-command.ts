@@ -73,6 +73,9 @@ Engine:
   --chunk-size N           Frames per UNet batch. Default: the whole clip if it fits the memory budget.
   --memory-budget-mb N     Working memory allowed beyond the weights. Default 60 % of RAM.
   --execution-provider P   cpu | cuda | webgpu. Default cpu.
+  --compute-type T         float32 | float16: precision inside the graphs (their inputs and outputs stay
+                           float32). float16 pays off on GPUs; on the CPU ORT computes most of it in
+                           float32 anyway. Default float32.
   --cache-dir DIR          Graphs and the generated model. Default FATEZERO_CACHE_DIR or ./cache.
 
 Official config:
@@ -430,6 +433,7 @@ export const editCommand = async (args: string[]): Promise<number> => {
 				stride: {type: 'string'},
 				offset: {type: 'string'},
 				'execution-provider': {type: 'string'},
+				'compute-type': {type: 'string'},
 				'cache-dir': {type: 'string'},
 				out: {type: 'string'},
 				'save-latents': {type: 'string'},
@@ -491,6 +495,7 @@ export const editCommand = async (args: string[]): Promise<number> => {
 		attention = [...ATTENTION_PRESETS[preset]];
 	}
 	const executionProvider = parseExecutionProvider(values['execution-provider'] ?? 'cpu', '--execution-provider');
+	const computeType = choiceOption('compute-type', values['compute-type'], ['float32', 'float16'] as const, 'float32');
 	const cacheDir = resolveCacheDir(values['cache-dir']);
 	const out = path.resolve(values.out);
 	const source = chooseSource(values, config);
@@ -573,7 +578,7 @@ export const editCommand = async (args: string[]): Promise<number> => {
 		attentionSource = choice.attentionSource;
 		console.log(`Attention    ${attentionSource} (--attention-source auto: ${choice.reason})`);
 	} else attentionSource = requestedSource;
-	console.log(`Run          ${steps} step${steps === 1 ? '' : 's'}, guidance ${guidance}, attention ${JSON.stringify(attention)} from ${leastScChannel} channels, ${attentionSource} source attention, ${executionProvider}`);
+	console.log(`Run          ${steps} step${steps === 1 ? '' : 's'}, guidance ${guidance}, attention ${JSON.stringify(attention)} from ${leastScChannel} channels, ${attentionSource} source attention, ${executionProvider}, ${computeType}`);
 
 	// 4. engine
 	const progress = createProgressLine(process.stderr);
@@ -582,6 +587,7 @@ export const editCommand = async (args: string[]): Promise<number> => {
 		modelDir: resolved.dir,
 		cacheDir,
 		executionProvider,
+		computeType,
 		sizeInPixels: size,
 		leastScChannel,
 		fusionMaxQueryTokens,
