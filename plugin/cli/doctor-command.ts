@@ -3,13 +3,13 @@ import path from 'node:path';
 import {createRequire} from 'node:module';
 import {parseArgs} from 'node:util';
 import {FateZeroError} from '../errors/fatezero-error.js';
-import {ATTENTION_PRESETS, referenceFrameTable, type AttentionPreset} from '../clip/reference-frames.js';
+import {ATTENTION_PRESETS, type AttentionPreset} from '../clip/reference-frames.js';
+import {loadFateZero} from '../fatezero/load-fatezero.js';
+import {reconstructClip} from '../fatezero/reconstruct-clip.js';
 import {resolveCacheDir} from '../project/resolve-cache-dir.js';
 import {validateModelWeights} from '../graph/compile-model-graphs.js';
 import {readModelFolder, type ModelFolder} from '../model/read-model-folder.js';
 import {defaultThreadCount, parseExecutionProvider, probeExecutionProviders} from '../runtime/index.js';
-import {loadStableDiffusion} from '../diffusion/load-stable-diffusion.js';
-import {reconstructFrames} from '../diffusion/reconstruct-frames.js';
 import {readFrameFolder} from '../media/read-frame-folder.js';
 import {writePngFrames} from '../media/write-png-frames.js';
 import {integerOption, withArgErrors} from './parse-cli-args.js';
@@ -18,8 +18,9 @@ import {resolveCommandModel as resolveModelDir} from '../project/resolve-model.j
 export const DOCTOR_HELP = `fatezero doctor [--model DIR] [--reconstruct FRAMES_DIR] [options]
 
 Prints the platform, the execution providers that can bind, and whether the model folder is valid.
-With --reconstruct, encodes the frames with the VAE, inverts them with DDIM under --prompt, samples
-them back, writes PNGs and prints the reconstruction PSNR.
+With --reconstruct, runs the frames through the FateZero engine's stages (VAE encode, DDIM inversion
+under --prompt, fused editing towards the same prompt at guidance 1, decode), writes PNGs and prints
+the reconstruction PSNR.
 
 Options:
   --model DIR              SD-1.x folder (diffusers layout). Default: FATEZERO_MODEL, else a generated
@@ -140,17 +141,18 @@ export const doctorCommand = async (args: string[]): Promise<number> => {
 		const prompt = values.prompt ?? 'a video';
 		console.log(`Reconstruct  ${frames.count} frames of ${values.reconstruct} at ${size}², ${steps} steps, prompt "${prompt}", attention ${attention} from ${leastScChannel} channels, ${executionProvider}`);
 		const loadStart = performance.now();
-		const sd = await loadStableDiffusion({modelDir: model.dir, cacheDir, executionProvider, intraOpThreads: threads.threads, referenceFramesMinChannels: attention === 'self' ? null : leastScChannel});
+		// the engine every edit runs: FateZero's UNet and stages, reconstructing towards the same prompt
+		const engine = await loadFateZero({modelDir: model.dir, cacheDir, executionProvider, intraOpThreads: threads.threads, sizeInPixels: size, leastScChannel});
 		try {
 			const loadMs = performance.now() - loadStart;
 			let last = '';
-			const result = await reconstructFrames(sd, {
+			const result = await reconstructClip({
+				engine,
 				pixels: frames.pixels,
-				frames: frames.count,
-				size,
+				frameCount: frames.count,
 				prompt,
 				steps,
-				referenceFrames: referenceFrameTable(ATTENTION_PRESETS[attention], frames.count),
+				attention: ATTENTION_PRESETS[attention],
 				onProgress: ({stage, step, total}) => {
 					const line = `  ${stage} ${step}/${total}`;
 					if (line !== last && process.stdout.isTTY) process.stdout.write(`\r${line}   `);
@@ -172,6 +174,8 @@ export const doctorCommand = async (args: string[]): Promise<number> => {
 				frames: frames.count,
 				size,
 				steps,
+				chunkSizeInFrames: result.chunkSizeInFrames,
+				warnings: result.warnings,
 				psnrDb: result.psnrVsInputDb,
 				vaeRoundTripPsnrDb: result.psnrVaeRoundTripDb,
 				latentRmse: result.latentRmse,
@@ -179,7 +183,7 @@ export const doctorCommand = async (args: string[]): Promise<number> => {
 				out,
 			};
 		} finally {
-			await sd.dispose();
+			await engine.dispose();
 		}
 	}
 	if (values.json) console.log(JSON.stringify(summary));
