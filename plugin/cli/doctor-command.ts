@@ -9,10 +9,12 @@ import {reconstructClip} from '../fatezero/reconstruct-clip.js';
 import {resolveCacheDir} from '../project/resolve-cache-dir.js';
 import {validateModelWeights} from '../graph/compile-model-graphs.js';
 import {readModelFolder, type ModelFolder} from '../model/read-model-folder.js';
+import {checkClipTokenizer, type TokenizerCheck} from '../diffusion/load-clip-tokenizer.js';
 import {defaultThreadCount, parseExecutionProvider, probeExecutionProviders} from '../runtime/index.js';
 import {readFrameFolder} from '../media/read-frame-folder.js';
 import {writePngFrames} from '../media/write-png-frames.js';
 import {integerOption, withArgErrors} from './parse-cli-args.js';
+import {runPlacementCheck} from './placement-check.js';
 import {resolveCommandModel as resolveModelDir} from '../project/resolve-model.js';
 
 export const DOCTOR_HELP = `fatezero doctor [--model DIR] [--reconstruct FRAMES_DIR] [options]
@@ -35,6 +37,12 @@ Options:
   --least-sc-channel N     UNet levels with fewer channels use per-frame attention. Default: the
                            second level's channels (640 for SD-1.x, as FateZero's style configs).
   --execution-provider P   cpu | cuda | webgpu. Default cpu.
+  --placement              Run a small edit (2 frames, one inversion and one editing step) under ORT's
+                           profiler on --execution-provider and print, per graph, the nodes per provider
+                           and the memory copies; exit 1 when a Conv, MatMul/Gemm/FusedMatMul, attention or
+                           normalisation node runs on the CPU under a GPU provider. --size sets the size
+                           (default: the smallest the UNet takes).
+  --compute-type T         float32 | float16 for --placement. Default float32.
   --threads N              ORT intra-op threads. Default FATEZERO_THREADS, else every core this process may use.
   --cache-dir DIR          Default FATEZERO_CACHE_DIR or ./cache.
   --out DIR                Where the PNGs go. Default <cache-dir>/doctor/reconstruct.
@@ -76,6 +84,8 @@ export const doctorCommand = async (args: string[]): Promise<number> => {
 		attention: {type: 'string'},
 		'least-sc-channel': {type: 'string'},
 		'execution-provider': {type: 'string'},
+		placement: {type: 'boolean'},
+		'compute-type': {type: 'string'},
 		threads: {type: 'string'},
 		'cache-dir': {type: 'string'},
 		out: {type: 'string'},
@@ -122,6 +132,15 @@ export const doctorCommand = async (args: string[]): Promise<number> => {
 	console.log(`Model        ✔ valid: ${describeModel(model)}`);
 	for (const warning of model.warnings) console.log(`  ⚠ ${warning}`);
 	summary.model = {dir: model.dir, valid: true, generated: resolved.generated};
+	let tokenizer: TokenizerCheck;
+	try {
+		tokenizer = await checkClipTokenizer(model.tokenizerDir, {textEncoderVocabSize: model.textEncoder.config.vocabSize});
+	} catch (error) {
+		console.log('Tokenizer    ✖ invalid');
+		throw error;
+	}
+	console.log(`Tokenizer    ✔ ${tokenizer.vocabSize} tokens, ${tokenizer.mergeCount} merges; "${tokenizer.probe.prompt}" encodes to ${tokenizer.probe.tokens} tokens`);
+	summary.tokenizer = {vocabSize: tokenizer.vocabSize, merges: tokenizer.mergeCount, probeTokens: tokenizer.probe.tokens};
 
 	// 4. optional reconstruction
 	if (values.reconstruct) {
@@ -186,6 +205,15 @@ export const doctorCommand = async (args: string[]): Promise<number> => {
 			await engine.dispose();
 		}
 	}
+	// 5. optional placement check (exit 1 when heavy nodes fell back to the CPU)
+	let exitCode = 0;
+	if (values.placement) {
+		const computeType = values['compute-type'] ?? 'float32';
+		if (computeType !== 'float32' && computeType !== 'float16') throw new FateZeroError('INVALID_OPTION', `--compute-type "${computeType}" is not one of float32, float16.`);
+		const placement = await runPlacementCheck({model, cacheDir, provider: executionProvider, computeType, sizeInPixels: values.size === undefined ? undefined : integerOption('size', values.size, 64), threads: threads.threads});
+		summary.placement = placement;
+		if (!placement.ok) exitCode = 1;
+	}
 	if (values.json) console.log(JSON.stringify(summary));
-	return 0;
+	return exitCode;
 };

@@ -320,6 +320,8 @@ export class ClipTokenizer {
 	readonly unkTokenId: number;
 	readonly maxLength: number;
 	readonly vocabSize: number;
+	/** Merges read from merges.txt (CLIP's layout: vocab = 256 bytes ×2 + merges + 2 specials). */
+	readonly mergeCount: number;
 	readonly #encoder: Map<string, number>;
 	readonly #decoder: Map<number, string>;
 	readonly #ranks: Map<string, number>;
@@ -342,6 +344,7 @@ export class ClipTokenizer {
 		}
 		this.vocabSize = this.#encoder.size;
 		this.#ranks = ClipTokenizer.#parseMerges(init.merges);
+		this.mergeCount = this.#ranks.size;
 
 		this.specialTokens = {...DEFAULT_SPECIAL_TOKENS, ...init.specialTokens};
 		const requireId = (role: keyof ClipSpecialTokens) => {
@@ -449,6 +452,16 @@ export class ClipTokenizer {
 			options.onWarning?.(encoding.warning);
 		}
 		return encoding;
+	}
+
+	/** The id of a BPE token string, or undefined when the vocabulary lacks it. */
+	tokenId(token: string): number | undefined {
+		return this.#encoder.get(token);
+	}
+
+	/** The merges in rank order, as "left right" (for consistency checks against the vocabulary). */
+	merges(): string[] {
+		return [...this.#ranks.keys()];
 	}
 
 	/** The BPE token string of an id (e.g. "car</w>"). */
