@@ -5,6 +5,7 @@ import {FateZeroError} from '../errors/fatezero-error.js';
 import {loadRemotionProject} from '../node/remotion-project.js';
 import {JobQueue} from '../jobs/job-queue.js';
 import type {JobProgress} from '../jobs/job-progress.js';
+import {previewFiles} from '../jobs/preview-files.js';
 import {coordinatorFromFlags, DISTRIBUTED_FLAG_OPTIONS, DISTRIBUTED_HELP} from '../queue/distributed-flags.js';
 import {withArgErrors} from './parse-cli-args.js';
 import {createProgressDisplay, formatTable} from './progress-display.js';
@@ -22,6 +23,9 @@ folder, or --project-root when given.
 Options:
   --json-progress      Print progress events as JSON lines on stderr instead of bars.
   --memory-budget-mb N Working memory allowed beyond the weights (chooses the chunk size).
+  --preview-dir DIR    Write live previews there while the clip is computed (the x0 prediction of frame 0,
+                       decoded during inversion and editing within 5 % of the engine time): <stage>-<step>.png
+                       and latest.png.
 
 ${DISTRIBUTED_HELP}
 
@@ -38,6 +42,7 @@ export const runCommand = async (args: string[]): Promise<number> => {
 				...DISTRIBUTED_FLAG_OPTIONS,
 				'json-progress': {type: 'boolean'},
 				'memory-budget-mb': {type: 'string'},
+				'preview-dir': {type: 'string'},
 			},
 		}),
 	);
@@ -70,6 +75,7 @@ export const runCommand = async (args: string[]): Promise<number> => {
 		threads: settings.threads.value,
 		publicDir: project?.publicDir.value ?? null,
 		memoryBudgetInMegabytes: budget,
+		onPreview: values['preview-dir'] ? previewFiles(path.resolve(values['preview-dir'])) : undefined,
 		onProgress: (event: JobProgress) => (values['json-progress'] ? process.stderr.write(`${JSON.stringify(event)}\n`) : display.update(event)),
 	};
 	const queue = coordinatorFromFlags(values, queueOptions) ?? new JobQueue(queueOptions);

@@ -26,6 +26,8 @@ export type InvertClipInput = {
 	steps: number;
 	/** Stored mode: the element type the UNet graph records and takes back (the engine's storagePrecision). Default 'float16'. */
 	storagePrecision?: StoragePrecision;
+	/** Called with the whole clip's latents after each step (live previews). */
+	onStepLatents?: (step: number, latents: Float32Array) => void;
 	onProgress?: OnProgress;
 	signal?: AbortSignal;
 };
@@ -97,6 +99,7 @@ export const invertClip = async (input: InvertClipInput): Promise<ClipInversion>
 			scatterFrames(next, stepped, frames, ownCount, frameSize);
 		}
 		latents.push(next);
+		input.onStepLatents?.(k, next);
 		input.onProgress?.({stage: 'invert', step: k + 1, total: steps});
 	}
 	return {latents, timesteps, chunks};

@@ -1,6 +1,7 @@
 import PQueue from 'p-queue';
 import {EnginePool} from './engine-pool.js';
 import type {OnJobProgress} from './job-progress.js';
+import type {OnJobPreview} from './live-preview.js';
 import {runClipJob, type ClipJobResult} from './run-clip-job.js';
 import type {ExecutionProviderName} from '../runtime/session-spec.js';
 import type {ComputeType, Setting} from '../project/project-settings.js';
@@ -20,6 +21,8 @@ export type JobQueueOptions = {
 	engineConcurrency?: number;
 	memoryBudgetInMegabytes?: number;
 	onProgress?: OnJobProgress;
+	/** Live previews of every job (see ClipJobOptions.onPreview). */
+	onPreview?: OnJobPreview;
 };
 
 /**
@@ -55,6 +58,7 @@ export class JobQueue {
 						computeType: this.options.computeType,
 						memoryBudgetInMegabytes: this.options.memoryBudgetInMegabytes,
 						onProgress: this.options.onProgress,
+						onPreview: this.options.onPreview,
 						signal: options.signal,
 					}),
 				{signal: options.signal},

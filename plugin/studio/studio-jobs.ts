@@ -4,13 +4,14 @@ import {descriptorKey} from '../clip/descriptor-key.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import type {JobProgress, OnJobProgress} from '../jobs/job-progress.js';
 import {JobQueue, type JobQueueOptions} from '../jobs/job-queue.js';
+import type {JobPreview} from '../jobs/live-preview.js';
 import type {ClipJobResult} from '../jobs/run-clip-job.js';
 import type {ExecutionProviderName} from '../runtime/session-spec.js';
 import {sourcePreviewFile} from './source-preview.js';
 import {MAX_ERROR_CHARS, MAX_LABEL_CHARS, type StudioCancelReason, type StudioJobState} from '../clip/studio-job-state.js';
 
 /** A decoded preview of a running job (the engine's x0 prediction of one frame), as PNG bytes. */
-export type StudioPreviewEvent = {job: string; stage: 'invert' | 'edit'; step: number; total: number; png: Uint8Array};
+export type StudioPreviewEvent = JobPreview;
 
 /** The part of JobQueue the job server uses (tests pass a fake one). */
 export type StudioJobQueue = {
@@ -84,6 +85,7 @@ export class StudioJobs {
 				projectRoot: options.projectRoot,
 				executionProvider: options.executionProvider,
 				onProgress,
+				onPreview,
 			});
 	}
 
@@ -126,7 +128,7 @@ export class StudioJobs {
 			})
 			.then(
 				(result) => {
-					if (this.entries.get(key) === entry) this.finish(key, {status: 'done', stage: 'done', step: 1, total: 1, etaSeconds: 0, editKey: result.key});
+					if (this.entries.get(key) === entry) this.finish(key, {status: 'done', stage: 'done', step: 1, total: 1, etaSeconds: 0, editKey: result.key, ...(result.warnings?.length ? {warnings: result.warnings} : {})});
 				},
 				(error: unknown) => {
 					if (this.entries.get(key) !== entry || entry.state.status === 'cancelled') return;
@@ -203,7 +205,7 @@ export class StudioJobs {
 
 	private onProgress(event: JobProgress) {
 		const found = this.entryOf(event.job);
-		if (found) this.update(found[0], {status: 'running', stage: event.stage, step: event.step, total: event.total, etaSeconds: event.etaSeconds});
+		if (found) this.update(found[0], {status: 'running', stage: event.stage, step: event.step, total: event.total, etaSeconds: event.etaSeconds, ...(event.warnings ? {warnings: event.warnings} : {})});
 	}
 
 	private onPreview(event: StudioPreviewEvent) {
@@ -241,7 +243,7 @@ export class StudioJobs {
 		const entry = this.entries.get(key);
 		if (!entry) return;
 		entry.state = {...entry.state, ...change, updatedAt: new Date().toISOString()};
-		if (!entry.state.previewUrl && this.preview(key)) entry.state.previewUrl = this.options.previewUrl(key);
+		if (!entry.state.previewUrl && this.preview(key)) entry.state = {...entry.state, previewUrl: this.options.previewUrl(key), previewStage: entry.state.previewStage ?? 'source'};
 		this.emit(entry.state);
 	}
 

@@ -9,7 +9,7 @@ import {fateZeroClip} from '../../plugin/clip/fatezero-clip.js';
 import {resolveBrowserExecutable} from '../../plugin/node/browser-executable.js';
 import type {StudioJobState} from '../../plugin/clip/studio-job-state.js';
 import {tempWorkspace, waitFor, writeFrames} from './studio-test-helpers.js';
-import {durationClip, FLAKY_SOURCE, flakyClip, slowClip, typedClip, WORKBENCH_SOURCE} from './workbench-fixture/workbench-clips.js';
+import {durationClip, FLAKY_SOURCE, flakyClip, previewClip, slowClip, typedClip, WORKBENCH_SOURCE} from './workbench-fixture/workbench-clips.js';
 
 // Must show (issue 13): Studio as the editing workbench, in headless Debian Chromium. Typing a
 // prompt in the props panel asks for one job; a running job is cancelled from the card; a failed
@@ -214,6 +214,33 @@ describe.skipIf(!browserExecutable)('Studio as the editing workbench', () => {
 		await click(`[data-fatezero-card="${key}"] [data-fatezero-retry]`);
 		await waitForEditedFrame(key);
 		expect((await jobState(key))?.status).toBe('done');
+	});
+
+	it('shows the edit taking shape: the preview image changes during the job', async () => {
+		await open('PreviewClip');
+		const key = descriptorKey(previewClip);
+		const seen: Card[] = [];
+		await waitFor(
+			'the job to finish',
+			async () => {
+				const now = await look(key);
+				seen.push(now);
+				return (await jobState(key))?.status === 'done' ? true : undefined;
+			},
+			90_000,
+			50,
+		).catch((error: Error) => {
+			throw new Error(`${error.message}\n${output()}`);
+		});
+		// source frame 0 first, then decoded x0 previews of the inversion and the edit: each a new
+		// image (version) the card loaded, so the image changed at least twice during the job
+		const loaded = seen.filter((card) => card.status === 'running' && card.previewWidth === 64);
+		const changes = new Set(loaded.map((card) => `${card.previewStage}:${card.previewVersion}`));
+		const trail = JSON.stringify(seen.map((c) => [c.stage, c.previewStage, c.previewVersion, c.previewWidth]));
+		expect(loaded.some((card) => card.previewStage === 'invert'), trail).toBe(true);
+		expect(loaded.some((card) => card.previewStage === 'edit'), trail).toBe(true);
+		expect(changes.size, trail).toBeGreaterThanOrEqual(3);
+		await waitForEditedFrame(key);
 	});
 
 	it('binds Remotion Studio to loopback only', async () => {

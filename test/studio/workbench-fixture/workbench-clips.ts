@@ -15,4 +15,4 @@ export const flakyClip = fateZeroClip({...base, source: FLAKY_SOURCE, prompt: 'a
 /** 6 frames: the composition's duration follows it. */
 export const durationClip = fateZeroClip({...base, frames: {count: 6}, prompt: 'a long car', label: 'duration', steps: 3});
 /** Enough steps for several previews. */
-export const previewClip = fateZeroClip({...base, prompt: 'a previewed car', label: 'preview', steps: 60});
+export const previewClip = fateZeroClip({...base, prompt: 'a previewed car', label: 'preview', steps: 16});
