@@ -35,6 +35,8 @@ export type StudioJobState = {
 	editKey?: string;
 	/** Why the job failed: the engine's message, naming the option and what to do (at most MAX_ERROR_CHARS). */
 	error?: string;
+	/** The engine's warnings for the clip (a prompt cut at 77 tokens, blend or reweight words not in a prompt). */
+	warnings?: string[];
 	/** Set with status 'cancelled'. */
 	cancelledBy?: StudioCancelReason;
 	/**

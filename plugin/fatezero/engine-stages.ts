@@ -104,6 +104,8 @@ export type InvertStageOptions = Omit<ClipPlanRequest, 'engine' | 'frameCount'> 
 	/** [1, 77, D] source prompt states (PromptStage.sourceText). */
 	sourceText: Float32Array;
 	textShape: [number, number, number];
+	/** Called with the clip's latents after each inversion step (live previews). */
+	onStepLatents?: (step: number, latents: Float32Array) => void;
 	onProgress?: OnProgress;
 	signal?: AbortSignal;
 };
@@ -124,6 +126,7 @@ export const invertStage = async (options: InvertStageOptions): Promise<{inversi
 		chunks: plan.chunks,
 		steps: options.steps,
 		storagePrecision: engine.storagePrecision,
+		onStepLatents: options.onStepLatents,
 		onProgress: options.onProgress,
 		signal: options.signal,
 	});

@@ -24,6 +24,7 @@ import {descriptorEdit, descriptorReferences} from './descriptor-edit.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import type {EnginePool} from './engine-pool.js';
 import {readInversionEntry, writeInversionEntry} from './inversion-entry.js';
+import {stepPreview, type OnJobPreview} from './live-preview.js';
 import {progressTracker, type OnJobProgress, type ProgressTick} from './job-progress.js';
 
 /** Frame folders carry no frame rate; their clips play at this rate unless `frames.fps` is set. */
@@ -48,6 +49,8 @@ export type ClipJobOptions = {
 	/** Working memory allowed beyond the weights; it decides the chunk size, which is in the keys. Default: 60 % of RAM. */
 	memoryBudgetInMegabytes?: number;
 	onProgress?: OnJobProgress;
+	/** Live previews: the decoded x0 of one frame during inversion and editing, within PREVIEW_TIME_SHARE of the engine time. */
+	onPreview?: OnJobPreview;
 	signal?: AbortSignal;
 	/** The cache's file-system writes (tests inject full disks and read-only directories). Default node:fs. */
 	fs?: CacheFs;
@@ -224,6 +227,7 @@ export const ensureInversion = (job: ClipJob, source: CachedEntry): Promise<Cach
 				// the chunk size the key names, checked against the budget again
 				chunkSizeInFrames: job.engineRun.chunkSizeInFrames,
 				memoryBudgetInMegabytes: options.memoryBudgetInMegabytes,
+				onStepLatents: stepPreview({onPreview: options.onPreview, job: descriptor.label ?? job.descriptorKey.slice(0, 12), engine, stage: 'invert', steps: descriptor.steps, start: clip.latents, latentShape: clip.latentShape}),
 				onProgress: ({step, total}) => tick('invert', step, total),
 				signal: options.signal,
 			});
@@ -261,6 +265,7 @@ export const ensureEdit = (job: ClipJob, source: CachedEntry, inversionEntry: Ca
 				prompts,
 				guidance: descriptor.guidance,
 				steps: descriptor.steps,
+				onStepLatents: stepPreview({onPreview: options.onPreview, job: descriptor.label ?? job.descriptorKey.slice(0, 12), engine, stage: 'edit', steps: descriptor.steps, start: inversion.latents[descriptor.steps], latentShape}),
 				onProgress: ({step, total}) => tick('edit', step, total),
 				signal: options.signal,
 			});

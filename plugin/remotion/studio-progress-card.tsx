@@ -104,6 +104,13 @@ export const StudioProgressCard: React.FC<StudioProgressCardProps> = ({descripto
 				</div>
 			) : null}
 			{detail ? <div data-fatezero-detail style={{fontSize: unit * 0.8}}>{detail}</div> : null}
+			{state?.warnings?.length ? (
+				<div data-fatezero-warnings style={{fontSize: unit * 0.65, color: '#ffd27a', maxWidth: '90%'}}>
+					{state.warnings.map((warning) => (
+						<div key={warning}>⚠ {warning}</div>
+					))}
+				</div>
+			) : null}
 			{job?.problem ? (
 				<div data-fatezero-error style={{fontSize: unit * 0.7, color: '#ff9c8a', maxWidth: '90%'}}>
 					{job.problem}
