@@ -3,6 +3,9 @@ import {parseArgs} from 'node:util';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {gcCache, GC_DEFAULTS, listEntries, verifyCache, type CacheEntryInfo} from '../frame-cache/cache-maintenance.js';
 import {assertCacheDirUsable} from '../frame-cache/ensure-writable-cache-dir.js';
+import {openStore} from '../store/open-store.js';
+import {storeCacheCommand} from '../store/store-cache-command.js';
+import {parseStoreLocation} from '../store/store-url.js';
 import {removeCorruptEntries} from '../frame-cache/remove-corrupt-entries.js';
 import {resolveProjectSettings} from '../project/project-settings.js';
 import {integerOption, withArgErrors} from './parse-cli-args.js';
@@ -21,6 +24,8 @@ Subcommands:
 
 Options:
   --cache-dir DIR          Default FATEZERO_CACHE_DIR or ./cache.
+  --store DIR|s3://…       A shared store of distributed workers instead (a directory is a cache dir;
+                           on s3:// gc removes attempts no manifest references, never entries).
   --json                   Print JSON instead of a table.
   --keep-days N            gc: keep entries used in the last N days. Default ${GC_DEFAULTS.keepDays}; 0 removes all unused.
   --dry-run                gc: list what would be removed, remove nothing.
@@ -151,6 +156,7 @@ export const cacheCommand = async (args: string[]): Promise<number> => {
 			allowPositionals: true,
 			options: {
 				'cache-dir': {type: 'string'},
+				store: {type: 'string'},
 				json: {type: 'boolean'},
 				'keep-days': {type: 'string'},
 				'dry-run': {type: 'boolean'},
@@ -174,6 +180,11 @@ export const cacheCommand = async (args: string[]): Promise<number> => {
 	].find(([, given, only]) => given && only !== sub);
 	if (misplaced) {
 		throw new FateZeroError('INVALID_OPTION', `--${misplaced[0]} belongs to "fatezero cache ${misplaced[2]}", not "${sub}". Run "fatezero cache --help".`);
+	}
+	if (values.store !== undefined) {
+		const location = parseStoreLocation(values.store);
+		if (location.type === 's3') return storeCacheCommand(sub, openStore(values.store), {json: values.json ?? false, dryRun: values['dry-run'] ?? false, removeCorrupt: values['remove-corrupt'] ?? false});
+		values['cache-dir'] = location.dir;
 	}
 	const cacheDir = assertCacheDirUsable(resolveProjectSettings({flags: values['cache-dir'] ? {cacheDir: values['cache-dir']} : {}}).cacheDir.value);
 	const json = values.json ?? false;

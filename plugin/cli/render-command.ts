@@ -12,6 +12,7 @@ import {clipsJson, clipSummary} from './clip-summary.js';
 import {withArgErrors} from './parse-cli-args.js';
 import {parsePropsOption} from './parse-props.js';
 import {PRERENDER_OPTIONS} from './prerender-command.js';
+import {coordinatorFromFlags} from '../queue/distributed-flags.js';
 import {createProgressDisplay, formatTable} from './progress-display.js';
 import {printSettings, SETTINGS_HELP, settingsFromFlags} from './settings-flags.js';
 import {splitCliArgs} from './split-cli-args.js';
@@ -73,6 +74,7 @@ const renderVariantsCommand = async ({values, positionals}: Parsed): Promise<num
 	if (positionals.length !== 2) {
 		throw new FateZeroError('INVALID_OPTION', `fatezero render --variants takes <entry> <composition> (outputs go to --out-dir); got ${positionals.length} arguments. Run "fatezero render --help".`);
 	}
+	if (values.queue !== undefined || values.store !== undefined) throw new FateZeroError('INVALID_OPTION', '--queue/--store do not combine with --variants yet: run "fatezero prerender --queue … --store …" once per variant\'s props, then "fatezero render --variants" renders from the cache.');
 	if (!values['out-dir']) throw new FateZeroError('INVALID_OPTION', '--variants needs --out-dir DIR: each variant renders to DIR/<name>.mp4. Run "fatezero render --help".');
 	const settings = settingsFromFlags(values);
 	const variants = readVariantsFile(values.variants!);
@@ -151,6 +153,7 @@ export const renderCommand = async (args: string[]): Promise<number> => {
 	printSettings(settings, project);
 	const started = performance.now();
 	const display = createProgressDisplay();
+	const distributed = coordinatorFromFlags(values, {cacheDir: settings.cacheDir.value, projectRoot: settings.projectRoot, model: settings.model, executionProvider: settings.executionProvider.value, computeType: settings.computeType.value, publicDir: project.publicDir.value, onProgress: display.update});
 	const prepared = await prerender({
 		entryPoint: positionals[0],
 		compositionId: positionals[1],
@@ -159,7 +162,8 @@ export const renderCommand = async (args: string[]): Promise<number> => {
 		project,
 		browserExecutable: values['browser-executable'],
 		onProgress: display.update,
-	});
+		queue: distributed ?? undefined,
+	}).finally(() => distributed?.close());
 	console.log(clipSummary(prepared.clips));
 	const extra: string[] = [];
 	// FateZero's own public dir setting must reach Remotion too (remotion.config.ts's is read by Remotion itself)

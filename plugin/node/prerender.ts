@@ -28,8 +28,8 @@ export type PrerenderOptions = {
 	/** A bundle made earlier with this project's public dir symlinked (bundleProject); kept. */
 	serveUrl?: string;
 	browserExecutable?: string | null;
-	/** Jobs queue on this queue (batches share one); default: a new queue, closed at the end. */
-	queue?: JobQueue;
+	/** Jobs queue on this queue (batches share one; a QueueCoordinator sends them to remote workers); default: a new queue, closed at the end. */
+	queue?: Pick<JobQueue, 'add' | 'close'>;
 	onProgress?: OnJobProgress;
 	signal?: AbortSignal;
 };

@@ -144,6 +144,19 @@ describe('distributed runs: Redis, an S3 store and 3 workers', () => {
 	});
 });
 
+describe('fatezero cache on the S3 store', () => {
+	it('ls lists every entry and verify re-hashes them all', async () => {
+		const ls = await runCli(cli, ['cache', 'ls', '--store', storeUrl, '--json'], {env: {...S3_TEST_CREDENTIALS}}).exit;
+		expect(ls.code, ls.stderr).toBe(0);
+		const listed = JSON.parse(ls.stdout.trim().split('\n').pop()!) as {entries: {kind: string; valid: boolean}[]};
+		expect(listed.entries.length).toBeGreaterThanOrEqual(5);
+		expect(listed.entries.every((e) => e.valid)).toBe(true);
+		const verify = await runCli(cli, ['cache', 'verify', '--store', storeUrl], {env: {...S3_TEST_CREDENTIALS}}).exit;
+		expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+		expect(verify.stdout).toMatch(new RegExp(`✔ ${listed.entries.length} entries verified in s3://`));
+	});
+});
+
 describe('the same with --store DIR (a shared directory)', () => {
 	it('two variants, two coordinators each, two workers: one inversion, two edits, and `fatezero cache verify` passes on the directory', async () => {
 		const dir = path.join(workspace, 'shared-dir');
