@@ -4,6 +4,8 @@ import type {ClipInversion} from '../fatezero/invert-clip.js';
 import type {JsonValue} from '../clip/canonical-json.js';
 import {encodeSafetensors, readFloatTensor, readSafetensorsIndex, type TensorToWrite} from '../model/safetensors-file.js';
 import type {EntryWriter} from '../frame-cache/publish-entry.js';
+import {FateZeroError} from '../errors/fatezero-error.js';
+import {assertFinite, firstNonFinite} from '../media/assert-finite.js';
 
 const FILE = 'inversion.safetensors';
 
@@ -23,6 +25,9 @@ const bytesOf = (arrays: Float32Array[]): Uint8Array => {
  * step (recompute mode needs nothing else — design §4), plus the chunk plan in the manifest.
  */
 export const writeInversionEntry = async (writer: EntryWriter, inversion: ClipInversion, latentShape: number[]): Promise<{data: {[k: string]: JsonValue}}> => {
+	// a NaN inversion would be cached with valid checksums and edited into black clips
+	inversion.latents.forEach((latent, k) => assertFinite(latent, {stage: 'inversion', what: `the inverted latents of step ${k}`}));
+	inversion.chunks.forEach((chunk, c) => chunk.maskMaps.forEach((map, k) => assertFinite(map, {stage: 'inversion', what: `the mask maps of chunk ${c}, step ${k}`})));
 	const tensors: Record<string, TensorToWrite> = {
 		latents: {dtype: 'F32', shape: [inversion.latents.length, ...latentShape], bytes: bytesOf(inversion.latents)},
 	};
@@ -37,6 +42,10 @@ export const writeInversionEntry = async (writer: EntryWriter, inversion: ClipIn
 export const readInversionEntry = (dir: string, data: {[k: string]: JsonValue}): ClipInversion => {
 	const index = readSafetensorsIndex(path.join(dir, FILE));
 	const latents = readFloatTensor(index, 'latents');
+	// written before NaN checks existed, or by hand: refuse to edit from it
+	if (firstNonFinite(latents.data) >= 0) {
+		throw new FateZeroError('CACHE_CORRUPT', `The cached inversion ${path.join(dir, FILE)} holds NaN or Infinity latents (its checksums match: it was stored so). Delete the folder ${dir}; the next run inverts the clip again.`);
+	}
 	const steps = latents.shape[0];
 	const size = latents.data.length / steps;
 	const chunks = (data.chunks as unknown as ChunkBatch[]).map((batch, c) => {
