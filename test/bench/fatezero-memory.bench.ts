@@ -26,6 +26,9 @@ const {values: flags} = parseArgs({
 		// memory is per step and flat from the first one (bench output: stepPeaks), so one step suffices
 		'chunk-steps': {type: 'string', default: '1'},
 		'model-dir': {type: 'string'},
+		// where and in what precision the engine runs (the measurements are the same on any provider)
+		'execution-provider': {type: 'string', default: 'cpu'},
+		'compute-type': {type: 'string', default: 'float32'},
 	},
 });
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,7 +40,7 @@ const cache = mkdtempSync(path.join(os.tmpdir(), 'fatezero-bench-cache-'));
 /** afterLoadMb: RSS with every model loaded (the weights); stepsPeakMb: the high-water mark from then on; peakMb: the whole process's, session creation included. */
 type Measure = {mode: string; size: number; frames: number; chunk?: number; afterLoadMb: number; peakMb: number; stepsPeakMb: number; storedMbPerStep?: number; stepMs: number[]};
 const measure = (args: Record<string, string | number>): Measure => {
-	const argv = Object.entries({steps: flags.steps, ...args}).flatMap(([k, v]) => [`--${k}`, String(v)]);
+	const argv = Object.entries({steps: flags.steps, 'execution-provider': flags['execution-provider'], 'compute-type': flags['compute-type'], ...args}).flatMap(([k, v]) => [`--${k}`, String(v)]);
 	const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(here, 'fatezero-step.child.ts'), '--model', modelDir, '--cache', cache, ...argv], {encoding: 'utf8', maxBuffer: 1 << 24});
 	const result = JSON.parse(out.trim().split('\n').at(-1)!) as Measure;
 	console.log(`  ${JSON.stringify(args)} → peak ${result.peakMb.toFixed(0)} MB (steps ${result.stepsPeakMb.toFixed(0)} MB), after load ${result.afterLoadMb.toFixed(0)} MB, steps ${result.stepMs.map((s) => (s / 1000).toFixed(1)).join(' / ')} s`);
@@ -46,7 +49,7 @@ const measure = (args: Record<string, string | number>): Measure => {
 // the steady step: the last one (the first carries ORT's warm-up)
 const stepOf = (m: Measure) => m.stepMs.at(-1) ?? Number.NaN;
 
-const figures: Record<string, number> = {};
+const figures: Record<string, number | string> = {execution_provider: flags['execution-provider'], compute_type: flags['compute-type']};
 for (const size of flags.sizes.split(',').map(Number)) {
 	const recompute = measure({size, mode: 'recompute', frames: 8});
 	const stored = measure({size, mode: 'stored', frames: 8});
@@ -67,13 +70,14 @@ for (const size of flags.sizes.split(',').map(Number)) {
 const largest = Math.max(...flags.sizes.split(',').map(Number));
 figures.weights_mb = figures[`weights_mb_${largest}`];
 figures.fused_vs_plain_recompute = figures[`fused_vs_plain_recompute_${largest}`];
+const num = (key: string) => figures[key] as number;
 figures.fused_vs_plain_stored = figures[`fused_vs_plain_stored_${largest}`];
 for (const frames of flags['chunk-frames'].split(',').map(Number)) {
 	const m = measure({size: Number(flags['chunk-size']), mode: 'recompute', frames, chunk: 8, steps: flags['chunk-steps']});
 	figures[`rss_mb_frames_${frames}`] = Math.round(m.peakMb);
 	figures[`beyond_weights_mb_frames_${frames}`] = Math.round(m.stepsPeakMb - m.afterLoadMb);
 }
-const rss = flags['chunk-frames'].split(',').map((f) => figures[`rss_mb_frames_${f}`]);
+const rss = flags['chunk-frames'].split(',').map((f) => num(`rss_mb_frames_${f}`));
 figures.rss_chunk_spread = Math.round((Math.max(...rss) / Math.min(...rss) - 1) * 1000) / 1000;
 
 console.log('\n| figure | value |\n|---|---|');

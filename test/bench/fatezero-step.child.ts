@@ -20,8 +20,12 @@ const {values} = parseArgs({
 		frames: {type: 'string', default: '8'},
 		chunk: {type: 'string'},
 		steps: {type: 'string', default: '3'},
+		'execution-provider': {type: 'string', default: 'cpu'},
+		'compute-type': {type: 'string', default: 'float32'},
 	},
 });
+const executionProvider = values['execution-provider'] as 'cpu' | 'cuda' | 'webgpu';
+const computeType = values['compute-type'] as 'float32' | 'float16';
 const size = Number(values.size);
 const frames = Number(values.frames);
 const steps = Number(values.steps);
@@ -52,7 +56,7 @@ const onStep = () => {
 
 if (values.mode === 'plain') {
 	// a plain classifier-free-guidance step: the per-frame SD UNet, batch [uncond F | cond F]
-	const sd = await loadStableDiffusion({modelDir: values.model!, cacheDir: values.cache!, referenceFramesMinChannels: 640});
+	const sd = await loadStableDiffusion({modelDir: values.model!, cacheDir: values.cache!, referenceFramesMinChannels: 640, executionProvider, computeType});
 	const afterLoad = rssMb();
 	loadPeak = highWaterMb();
 	resetPeak();
@@ -78,7 +82,7 @@ if (values.mode === 'plain') {
 	await sd.dispose();
 	console.log(JSON.stringify({mode: 'plain', size, frames, afterLoadMb: afterLoad, peakMb: Math.max(loadPeak, overallStepsPeak, highWaterMb()), stepsPeakMb: Math.max(overallStepsPeak, highWaterMb()), stepPeaks, stepMs: stepTimes}));
 } else {
-	const engine = await loadFateZero({modelDir: values.model!, cacheDir: values.cache!, sizeInPixels: size, attentionSource: values.mode as 'recompute' | 'stored'});
+	const engine = await loadFateZero({modelDir: values.model!, cacheDir: values.cache!, sizeInPixels: size, attentionSource: values.mode as 'recompute' | 'stored', executionProvider, computeType});
 	const afterLoad = rssMb();
 	loadPeak = highWaterMb();
 	resetPeak();

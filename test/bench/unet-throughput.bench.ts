@@ -38,7 +38,11 @@ const USAGE = `Usage: npm run bench:unet -- [options]
   --matmul-runs N   timed MatMul runs per burst; a burst precedes each UNet shape, one ends the run (default 5)
   --threads N       the UNet's ORT intra-op threads (default: the plugin's default, every core this
                     process may use or FATEZERO_THREADS); the reference always uses every core
-  --model-dir DIR   where the random model lives (default <tmpdir>/fatezero-bench/sd15-random)
+  --model-dir DIR   where the random model lives (default <tmpdir>/fatezero-bench/<architecture>-random)
+  --architecture A  sd15 | tiny: the random model's architecture (default sd15; tiny for dry runs)
+  --execution-provider P  cpu | cuda | webgpu: where the UNet runs (default cpu; the MatMul reference
+                    always runs on the CPU, so "vs MatMul" means something on the CPU only)
+  --compute-type T  float32 | float16 inside the UNet graph (default float32)
   --clean           delete the generated model afterwards (default: keep it for the next run)`;
 
 const {values: flags} = parseArgs({
@@ -52,6 +56,9 @@ const {values: flags} = parseArgs({
 		'matmul-depth': {type: 'string', default: '4'},
 		threads: {type: 'string'},
 		'model-dir': {type: 'string'},
+		architecture: {type: 'string', default: 'sd15'},
+		'execution-provider': {type: 'string', default: 'cpu'},
+		'compute-type': {type: 'string', default: 'float32'},
 		clean: {type: 'boolean', default: false},
 		help: {type: 'boolean', default: false},
 	},
@@ -86,7 +93,17 @@ for (const size of sizes) {
 		process.exit(2);
 	}
 }
-const modelDir = path.resolve(flags['model-dir'] ?? path.join(os.tmpdir(), 'fatezero-bench', 'sd15-random'));
+const choice = <T extends string>(name: string, value: string, choices: readonly T[]): T => {
+	if (!(choices as readonly string[]).includes(value)) {
+		console.error(`--${name}: ${JSON.stringify(value)} is not one of ${choices.join(', ')}.\n${USAGE}`);
+		process.exit(2);
+	}
+	return value as T;
+};
+const architecture = choice('architecture', flags.architecture, ['sd15', 'tiny'] as const);
+const executionProvider = choice('execution-provider', flags['execution-provider'], ['cpu', 'cuda', 'webgpu'] as const);
+const computeType = choice('compute-type', flags['compute-type'], ['float32', 'float16'] as const);
+const modelDir = path.resolve(flags['model-dir'] ?? path.join(os.tmpdir(), 'fatezero-bench', `${architecture}-random`));
 
 // Progress goes to stderr so stdout carries only the table and the JSON line.
 const log = (message: string) => console.error(`[bench:unet] ${message}`);
@@ -109,9 +126,9 @@ const benchStart = performance.now();
 // 1. model: generated once, reused by later runs (the generator is idempotent per options)
 log(`model folder ${modelDir}`);
 let start = performance.now();
-const generated = generateRandomModel({dir: modelDir, architecture: 'sd15', seed: 0, dtype: 'F16'});
+const generated = generateRandomModel({dir: modelDir, architecture, seed: 0, dtype: 'F16'});
 const generateMs = performance.now() - start;
-log(generated.alreadyExisted ? 'reused the existing random SD-1.5 model' : `generated a random SD-1.5 model in ${seconds(generateMs)} s`);
+log(generated.alreadyExisted ? `reused the existing random ${architecture} model` : `generated a random ${architecture} model in ${seconds(generateMs)} s`);
 const rssAfterGenerate = peakRssMb();
 
 // 2. graphs into a throwaway cache, so the build time is measured on every run
@@ -119,7 +136,7 @@ const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'fatezero-bench-cache-'));
 start = performance.now();
 const model = readModelFolder(modelDir);
 validateModelWeights(model);
-const specs = compileModelGraphs(model, cacheDir, {unet: {referenceFramesMinChannels: null}});
+const specs = compileModelGraphs(model, cacheDir, {computeType, executionProvider, unet: {referenceFramesMinChannels: null}});
 const graphsMs = performance.now() - start;
 const bytesOf = (files: {index: {fileSizeInBytes: number}}[]) => files.reduce((sum, {index}) => sum + index.fileSizeInBytes, 0);
 const unetWeightBytes = bytesOf(model.unet.weights);
@@ -127,7 +144,7 @@ const modelBytes = unetWeightBytes + bytesOf(model.vae.weights) + bytesOf(model.
 const matmul = buildMatmulProbe(matmulSize, matmulDepth);
 
 // the default path, as users get it (or --threads)
-const runtime = await createInferenceRuntime(threads === undefined ? {} : {intraOpThreads: threads});
+const runtime = await createInferenceRuntime({executionProvider, ...(threads === undefined ? {} : {intraOpThreads: threads})});
 // the reference: every core, whatever the UNet runs with
 const referenceRuntime = await createInferenceRuntime({intraOpThreads: cores.threads});
 log(`UNet threads ${runtime.threads.describe}; reference threads ${cores.threads} (every core: ${cores.describe})`);
@@ -235,6 +252,9 @@ const figures: Record<string, number | string | boolean> = {
 	ort: ortVersion,
 	cpus: os.cpus().length,
 	cpu_simd: cpuSimd(),
+	architecture,
+	execution_provider: executionProvider,
+	compute_type: computeType,
 	cores: cores.threads,
 	cores_source: cores.source,
 	threads: runtime.threads.threads,
@@ -259,6 +279,7 @@ for (const size of sizes) {
 	for (const row of rows) {
 		figures[`unet_ms_${size}_b${row.batch}`] = round(row.msPerFrame);
 		figures[`unet_gflops_${size}_b${row.batch}`] = round(row.gflops);
+		figures[`unet_tflops_${size}_b${row.batch}`] = round(row.gflops / 1000, 3);
 	}
 	// the summary uses the batch size that runs best: that is the one a pipeline would pick
 	const best = rows.reduce((a, b) => (b.gflops > a.gflops ? b : a));
@@ -307,7 +328,7 @@ const row = (name: string, batch: string, t: Timings, msPerFrame: string, gflops
 	].join(' ');
 const lines = [
 	'',
-	'UNet throughput: SD-1.5 architecture, random weights, fp32 compute, CPU execution provider',
+	`UNet throughput: ${architecture === 'sd15' ? 'SD-1.5' : 'tiny'} architecture, random weights, ${computeType} compute, ${executionProvider} execution provider`,
 	`node ${process.version} · onnxruntime-node ${ortVersion} · ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}, ${cpuSimd()}) · cores usable ${cores.describe} · UNet intra-op threads ${runtime.threads.describe} · reference ${cores.threads}`,
 	`model ${modelDir} (${generated.alreadyExisted ? 'reused' : `generated in ${seconds(generateMs)} s`}; UNet weights ${gib(unetWeightBytes)} fp16)`,
 	`graphs built in ${seconds(graphsMs)} s · UNet session created in ${seconds(sessionCreateMs)} s`,
