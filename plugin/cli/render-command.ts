@@ -17,8 +17,8 @@ import {createProgressDisplay, formatTable} from './progress-display.js';
 import {printSettings, SETTINGS_HELP, settingsFromFlags} from './settings-flags.js';
 import {splitCliArgs} from './split-cli-args.js';
 
-export const RENDER_HELP = `fatezero render <entry> <composition> <out> [remotion render flags] [settings]
-fatezero render <entry> <composition> --variants FILE --out-dir DIR [--props JSON|FILE] [--codec C] [--concurrency N|P%] [--fail-fast] [--json] [settings]
+export const RENDER_HELP = `fatezero render <entry> <composition> <out> [--json-progress] [remotion render flags] [settings]
+fatezero render <entry> <composition> --variants FILE --out-dir DIR [--props JSON|FILE] [--codec C] [--concurrency N|P%] [--fail-fast] [--json] [--json-progress] [settings]
 
 Pre-renders the composition's clips (as \`fatezero prerender\`), then runs \`npx remotion render\`
 of your project with every other flag as you gave it: --codec, --crf, --concurrency (N or "50%"),
@@ -33,6 +33,9 @@ and its clips discovered before any work; the project is bundled once; all clip 
 queue, so variants of one source and source prompt share one inversion; each variant renders as
 soon as its own clips are ready. Ends with a table and <out-dir>/manifest.json (same rows).
 Exit code 1 when any variant failed.
+
+  --json-progress      Clip job progress as NDJSON events on stderr ({"job", "type": "progress", "version": 1, …});
+                       without a terminal, percentage lines.
 
 ${SETTINGS_HELP}`;
 
@@ -81,7 +84,7 @@ const renderVariantsCommand = async ({values, positionals}: Parsed): Promise<num
 	const project = await loadRemotionProject(settings, process.cwd());
 	printSettings(settings, project);
 	const json = values.json === true;
-	const display = createProgressDisplay();
+	const display = createProgressDisplay({json: values['json-progress'] === true});
 	const writeJson = (event: object) => process.stderr.write(`${JSON.stringify(event)}\n`);
 	// The bars print a stage name; a render is one more stage of a variant's line.
 	const showVariant = (event: VariantProgress) => display.update({...event, job: `▶ ${event.variant}`, stage: (event.stage === 'rendering' ? 'render' : event.stage) as JobProgress['stage']});
@@ -152,7 +155,7 @@ export const renderCommand = async (args: string[]): Promise<number> => {
 	const project = await loadRemotionProject(settings, process.cwd());
 	printSettings(settings, project);
 	const started = performance.now();
-	const display = createProgressDisplay();
+	const display = createProgressDisplay({json: values['json-progress'] === true});
 	const distributed = coordinatorFromFlags(values, {cacheDir: settings.cacheDir.value, projectRoot: settings.projectRoot, model: settings.model, executionProvider: settings.executionProvider.value, computeType: settings.computeType.value, publicDir: project.publicDir.value, onProgress: display.update});
 	const prepared = await prerender({
 		entryPoint: positionals[0],

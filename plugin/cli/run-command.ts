@@ -21,7 +21,8 @@ computed the clip while this one waited. Relative source paths resolve against t
 folder, or --project-root when given.
 
 Options:
-  --json-progress      Print progress events as JSON lines on stderr instead of bars.
+  --json-progress      Print progress as NDJSON events on stderr instead of bars: {"job", "type": "progress",
+                       "version": 1, stage, step, total, etaSeconds, totalEtaSeconds, warnings?}.
   --memory-budget-mb N Working memory allowed beyond the weights (chooses the chunk size).
   --preview-dir DIR    Write live previews there while the clip is computed (the x0 prediction of frame 0,
                        decoded during inversion and editing within 5 % of the engine time): <stage>-<step>.png
@@ -63,7 +64,7 @@ export const runCommand = async (args: string[]): Promise<number> => {
 	// Outside a Remotion project (no @remotion/cli) the clip stays in the store only.
 	const project = await loadRemotionProject(settings, process.cwd()).catch(() => null);
 	printSettings(settings, project ?? undefined);
-	const display = createProgressDisplay();
+	const display = createProgressDisplay({json: values['json-progress'] === true});
 	const started = performance.now();
 	const queueOptions = {
 		cacheDir: settings.cacheDir.value,
@@ -76,7 +77,7 @@ export const runCommand = async (args: string[]): Promise<number> => {
 		publicDir: project?.publicDir.value ?? null,
 		memoryBudgetInMegabytes: budget,
 		onPreview: values['preview-dir'] ? previewFiles(path.resolve(values['preview-dir'])) : undefined,
-		onProgress: (event: JobProgress) => (values['json-progress'] ? process.stderr.write(`${JSON.stringify(event)}\n`) : display.update(event)),
+		onProgress: (event: JobProgress) => display.update(event),
 	};
 	const queue = coordinatorFromFlags(values, queueOptions) ?? new JobQueue(queueOptions);
 	const abort = new AbortController();
