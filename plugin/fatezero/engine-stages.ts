@@ -9,13 +9,14 @@ import type {FateZeroTarget} from './fatezero-target.js';
 import {invertClip, type ClipInversion} from './invert-clip.js';
 import type {FateZeroEngine} from './load-fatezero.js';
 import {chooseChunkSize, memoryBudgetBytes, type EngineMemoryShape} from './memory-budget.js';
-import type {ReferenceFrameSpec} from '../clip/reference-frames.js';
+import {ENGINE_DEFAULTS} from '../clip/engine-defaults.js';
+import {ATTENTION_PRESETS, type ReferenceFrameSpec} from '../clip/reference-frames.js';
 
 // The one implementation of FateZero's stages (fatezero-spec §1.1). runFateZero, the clip job,
 // `fatezero edit` and the distributed workers all call these, so a fix or a default lands in one
 // place and every caller gets the same warnings.
 
-export const DEFAULT_ATTENTION: readonly ReferenceFrameSpec[] = ['mid'];
+export const DEFAULT_ATTENTION: readonly ReferenceFrameSpec[] = ATTENTION_PRESETS[ENGINE_DEFAULTS.attention];
 
 export type ClipPlanRequest = {
 	engine: EngineMemoryShape;

@@ -1,3 +1,4 @@
+import {ENGINE_DEFAULTS} from '../clip/engine-defaults.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import type {FateZeroEngine} from './load-fatezero.js';
 import type {FateZeroTarget} from './fatezero-target.js';
@@ -41,22 +42,22 @@ export const buildFateZeroTargets = (
 			tokenizer: engine.tokenizer,
 			source: sourcePrompt,
 			target: edit.prompt,
-			crossReplace: edit.crossReplace ?? 0.8,
-			selfReplace: edit.selfReplace ?? 0.8,
+			crossReplace: edit.crossReplace ?? ENGINE_DEFAULTS.crossReplace,
+			selfReplace: edit.selfReplace ?? ENGINE_DEFAULTS.selfReplace,
 			reweight: edit.reweight ?? null,
 			blendWords: edit.blendWords ?? null,
 			controller: edit.controller,
 			steps,
 		});
 		warnings.push(...promptEdit.warnings.map((w) => `"${edit.prompt}": ${w}`));
-		const blendThreshold = edit.blendThreshold ?? 0.3;
+		const blendThreshold = edit.blendThreshold ?? ENGINE_DEFAULTS.blendThreshold;
 		if (!Number.isFinite(blendThreshold)) throw new FateZeroError('INVALID_OPTION', `blendThreshold is ${blendThreshold}; give a number (0.3 is the official default; ≥ 1 keeps the source everywhere).`);
 		return {
 			prompt: edit.prompt,
 			edit: promptEdit,
 			blendThreshold,
 			blendSelfAttention: edit.blendSelfAttention ?? (edit.blendWords ?? null) !== null,
-			latentBlend: edit.latentBlend ?? false,
+			latentBlend: edit.latentBlend ?? ENGINE_DEFAULTS.latentBlend,
 		};
 	});
 	return {targets, warnings};

@@ -1,3 +1,4 @@
+import {ENGINE_DEFAULTS} from '../clip/engine-defaults.js';
 import type {AttentionHook, AttentionSite} from '../graph/attention-hook.js';
 import {attendWithProbabilities, attentionProbabilities, fusedAttention, linear, scalar, toFloat32, type LayerContext} from '../graph/common-layers.js';
 import {OnnxType} from '../graph/onnx-graph-builder.js';
@@ -13,7 +14,7 @@ type HeadSlice = {heads: number; channels: number; of: (x: string) => string};
  * cross-attention maps (77 keys) are explicit: at the default every SD-1.x layer up to 64² queries
  * takes one slice; larger latents (or a smaller bound) go a few heads at a time.
  */
-export const DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME = 2 * 1024 * 1024;
+export const DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME = ENGINE_DEFAULTS.maxAttentionMapElementsPerFrame;
 
 export type FusionHookOptions = {
 	/** Explicit maps are built a few heads at a time so that one slice stays under this bound (see above). */

@@ -1,3 +1,5 @@
+import {ENGINE_DEFAULTS} from '../clip/engine-defaults.js';
+
 /**
  * Names of the extra graph inputs and outputs the FateZero UNet graphs carry. Per-step controls
  * have the edit targets T as their first dimension; F is the clip's frame count.
@@ -48,4 +50,4 @@ export type FusionMode = 'recompute' | 'stored';
  */
 export type StoragePrecision = 'float16' | 'float32';
 
-export const DEFAULT_STORAGE_PRECISION: StoragePrecision = 'float16';
+export const DEFAULT_STORAGE_PRECISION: StoragePrecision = ENGINE_DEFAULTS.storagePrecision;

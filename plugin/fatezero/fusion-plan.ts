@@ -1,3 +1,4 @@
+import {ENGINE_DEFAULTS} from '../clip/engine-defaults.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import type {AttentionSite} from '../graph/attention-hook.js';
 import type {LayerContext} from '../graph/common-layers.js';
@@ -7,7 +8,7 @@ import {WeightBinder} from '../graph/weight-binder.js';
 import type {UnetConfig} from '../model/component-configs.js';
 
 /** FateZero stores and fuses only layers with at most this many query tokens (`attn.shape[-2] <= 32**2`). */
-export const OFFICIAL_FUSION_MAX_QUERY_TOKENS = 32 ** 2;
+export const OFFICIAL_FUSION_MAX_QUERY_TOKENS = ENGINE_DEFAULTS.fusionMaxQueryTokens;
 
 export type AttentionLayer = Pick<AttentionSite, 'path' | 'kind' | 'placeInUnet' | 'level' | 'channels' | 'heads'> & {
 	/** Query tokens per frame at this layer: (h / 2^level)·(w / 2^level). */

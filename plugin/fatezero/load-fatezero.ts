@@ -1,3 +1,4 @@
+import {ENGINE_DEFAULTS} from '../clip/engine-defaults.js';
 import {loadStableDiffusion, type LoadStableDiffusionOptions, type StableDiffusion} from '../diffusion/load-stable-diffusion.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {createFusionHook, DEFAULT_MAX_ATTENTION_MAP_ELEMENTS_PER_FRAME} from './fusion-graph-hook.js';
@@ -5,7 +6,7 @@ import {DEFAULT_STORAGE_PRECISION, type FusionMode, type StoragePrecision} from 
 import {OFFICIAL_FUSION_MAX_QUERY_TOKENS, planFusion, type FusionPlan} from './fusion-plan.js';
 
 /** Official `least_sc_channel`: SD-1.x levels with 640 or more channels read the reference frames. */
-export const DEFAULT_LEAST_SC_CHANNEL = 640;
+export const DEFAULT_LEAST_SC_CHANNEL = ENGINE_DEFAULTS.leastScChannel;
 
 export type LoadFateZeroOptions = Omit<LoadStableDiffusionOptions, 'unetVariant' | 'referenceFramesMinChannels'> & {
 	/** Frame side in pixels (square, a multiple of 8 · 2^(levels − 1): 64 for SD-1.x). */
@@ -48,7 +49,7 @@ export type FateZeroEngine = StableDiffusion & {
  * fused layers are chosen by their query-token count), so one engine serves one size.
  */
 export const loadFateZero = async (options: LoadFateZeroOptions): Promise<FateZeroEngine> => {
-	const mode = options.attentionSource ?? 'recompute';
+	const mode = options.attentionSource ?? ENGINE_DEFAULTS.attentionSource;
 	const maxQueryTokens = options.fusionMaxQueryTokens ?? OFFICIAL_FUSION_MAX_QUERY_TOKENS;
 	if (!Number.isInteger(maxQueryTokens) || maxQueryTokens < 1) {
 		throw new FateZeroError('INVALID_OPTION', `fusionMaxQueryTokens is ${maxQueryTokens}; give a whole number of query tokens (the official FateZero uses 1024 = 32²).`);

@@ -1,3 +1,4 @@
+import {ENGINE_DEFAULTS} from '../clip/engine-defaults.js';
 import os from 'node:os';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {planChunks} from './chunk-plan.js';
@@ -10,7 +11,7 @@ import {DEFAULT_LEAST_SC_CHANNEL, type FateZeroEngine} from './load-fatezero.js'
 import type {ReferenceFrameSpec} from '../clip/reference-frames.js';
 
 /** The working memory allowed beyond the weights: the option, else 60 % of RAM. */
-export const memoryBudgetBytes = (memoryBudgetInMegabytes: number | undefined): number => (memoryBudgetInMegabytes ?? (os.totalmem() * 0.6) / 2 ** 20) * 2 ** 20;
+export const memoryBudgetBytes = (memoryBudgetInMegabytes: number | undefined): number => (memoryBudgetInMegabytes ?? (os.totalmem() * ENGINE_DEFAULTS.memoryBudgetShareOfRam) / 2 ** 20) * 2 ** 20;
 
 /** What the memory plan reads from an engine (a plan made before loading one works too: chooseAttentionSource). */
 export type EngineMemoryShape = Pick<FateZeroEngine, 'plan' | 'attentionSource' | 'sizeInPixels' | 'latentSize' | 'maxAttentionMapElementsPerFrame' | 'storagePrecision' | 'leastScChannel'> & {

@@ -1,3 +1,4 @@
+import {ENGINE_DEFAULTS} from '../clip/engine-defaults.js';
 import {throwIfAborted, type OnProgress} from '../diffusion/progress.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {decodeStage, editStage, encodeStage, invertStage, planClip, promptStage} from './engine-stages.js';
@@ -49,7 +50,7 @@ export type FateZeroResult = {
  * 4. fused editing for every prompt at once, 5. decode. Chunks advance in lockstep.
  */
 export const runFateZero = async (options: RunFateZeroOptions): Promise<FateZeroResult> => {
-	const {engine, frameCount, steps = 50, guidance = 7.5} = options;
+	const {engine, frameCount, steps = ENGINE_DEFAULTS.steps, guidance = ENGINE_DEFAULTS.guidance} = options;
 	if (!Number.isInteger(frameCount) || frameCount < 1) throw new FateZeroError('INVALID_INPUT', `The clip has ${frameCount} frames; FateZero needs at least one.`);
 	if (options.edits.length === 0) throw new FateZeroError('INVALID_OPTION', 'edits is empty: give at least one editing prompt.');
 	if (!Number.isFinite(guidance)) throw new FateZeroError('INVALID_OPTION', `guidance is ${guidance}; give a number such as 7.5.`);

@@ -1,0 +1,14 @@
+// Prints the README's table of engine defaults from their one home (plugin/clip/engine-defaults.ts):
+//   npx tsx scripts/defaults-table.ts
+import {ENGINE_DEFAULT_NOTES, ENGINE_DEFAULTS, type EngineDefaultKey} from '../plugin/clip/engine-defaults.js';
+
+const value = (key: EngineDefaultKey): string => {
+	const v = ENGINE_DEFAULTS[key];
+	if (key === 'memoryBudgetShareOfRam') return `${Math.round((v as number) * 100)} % of RAM`;
+	if (key === 'fusionMaxQueryTokens') return `${v} (32²)`;
+	if (key === 'maxAttentionMapElementsPerFrame') return `${v} (2²¹)`;
+	return String(v);
+};
+
+const rows = (Object.keys(ENGINE_DEFAULTS) as EngineDefaultKey[]).map((key) => `| \`${ENGINE_DEFAULT_NOTES[key].option}\` | ${value(key)} | ${ENGINE_DEFAULT_NOTES[key].note} |`);
+console.log(['| Option (descriptor / CLI) | Default | Meaning |', '| --- | --- | --- |', ...rows].join('\n'));
