@@ -8,7 +8,7 @@ import {ensureWritableCacheDir} from './ensure-writable-cache-dir.js';
 import {checkWaitTimeout, KEY_LOCK_DEFAULTS, pause, throwIfAborted, tryAcquireKeyLock, type KeyLockOptions} from './key-lock.js';
 import {publishEntry, type EntryComputeFn} from './publish-entry.js';
 import {inspectEntry, readEntry} from './read-entry.js';
-import type {EntryUsage} from './entry-in-use.js';
+import {currentEntryUsage, type EntryUsage} from './entry-in-use.js';
 import {isPidAlive} from './lock-owner.js';
 
 export type GetOrComputeOptions = {
@@ -123,6 +123,9 @@ const computeAcrossProcesses = async (options: GetOrComputeOptions): Promise<Get
 				if ('entry' in existing) return {status: waited ? 'joined' : 'hit', path: existing.entry.path, manifest: existing.entry.manifest};
 				await clearForCompute(cacheDir, kind, key, fs);
 				const published = await publishEntry({cacheDir, kind, key, write: options.compute, fs});
+				// marked while the lock still keeps gc away
+				const usage = options.inUse === undefined ? currentEntryUsage() : options.inUse;
+				if (usage) await usage.mark(cacheDir, kind, key);
 				return {
 					status: published.published ? 'computed' : 'joined',
 					path: published.path,

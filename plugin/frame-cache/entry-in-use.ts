@@ -1,7 +1,7 @@
 import {AsyncLocalStorage} from 'node:async_hooks';
 import {promises as fsp} from 'node:fs';
 import path from 'node:path';
-import {assertCacheKey, inUseDir, uniqueSuffix, type CacheKind} from './cache-layout.js';
+import {assertCacheKey, inUseDir, kindDir, uniqueSuffix, type CacheKind} from './cache-layout.js';
 import {KEY_LOCK_DEFAULTS} from './key-lock.js';
 import {forgetLockOwner, newLockOwner, parseLockOwner, staleReason, startHeartbeat} from './lock-owner.js';
 
@@ -17,10 +17,18 @@ export type InUseMarker = {path: string; release(): Promise<void>};
 
 export const markEntryInUse = async (cacheDir: string, kind: CacheKind, key: string, options: InUseOptions = {}): Promise<InUseMarker> => {
 	const dir = inUseDir(cacheDir, kind);
-	await fsp.mkdir(dir, {recursive: true});
 	const file = path.join(dir, `${assertCacheKey(key)}.${uniqueSuffix()}`);
 	const owner = newLockOwner();
-	await fsp.writeFile(file, JSON.stringify(owner), {flag: 'wx'});
+	// a releasing process may remove the (then empty) folder between our mkdir and write: retry
+	for (let attempt = 0; ; attempt++) {
+		await fsp.mkdir(dir, {recursive: true});
+		try {
+			await fsp.writeFile(file, JSON.stringify(owner), {flag: 'wx'});
+			break;
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw error;
+		}
+	}
 	const {ino} = await fsp.stat(file);
 	const stop = startHeartbeat(file, ino, options.heartbeatMs ?? KEY_LOCK_DEFAULTS.heartbeatMs, () => undefined);
 	return {
@@ -29,6 +37,8 @@ export const markEntryInUse = async (cacheDir: string, kind: CacheKind, key: str
 			stop();
 			forgetLockOwner(owner);
 			await fsp.rm(file, {force: true});
+			// leave no empty bookkeeping folder behind (fails harmlessly while others hold markers)
+			await fsp.rmdir(dir).catch(() => undefined);
 		},
 	};
 };
@@ -82,9 +92,14 @@ export class EntryUsage {
 
 	constructor(readonly options: InUseOptions = {}) {}
 
-	/** Marks <kind>/<key> of `cacheDir` in use. Best effort: a read-only cache still serves hits (it cannot be gc'd either). */
+	/**
+	 * Marks <kind>/<key> of `cacheDir` in use, if it exists (an absent entry needs no protection,
+	 * and a failed job then leaves nothing behind). Best effort: a read-only cache still serves
+	 * hits (it cannot be gc'd either).
+	 */
 	async mark(cacheDir: string, kind: CacheKind, key: string): Promise<void> {
 		if (this.#released) return;
+		if (!(await fsp.stat(path.join(kindDir(cacheDir, kind), assertCacheKey(key))).then(() => true, () => false))) return;
 		const id = `${path.resolve(cacheDir)}\n${kind}\n${key}`;
 		if (!this.#markers.has(id)) this.#markers.set(id, markEntryInUse(cacheDir, kind, key, this.options).catch(() => null));
 		await this.#markers.get(id);

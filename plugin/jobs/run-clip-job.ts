@@ -16,6 +16,8 @@ import {GENERATED_TINY_MODEL, resolveProjectSettings, type ComputeType, type Set
 import {resolveModel} from '../project/resolve-model.js';
 import {readEntry} from '../frame-cache/read-entry.js';
 import {hashSourceContent} from '../media/hash-source-content.js';
+import {checkSize} from '../clip/clip-limits.js';
+import {trackEntryUse} from '../frame-cache/entry-in-use.js';
 import {importSource} from '../media/import-source.js';
 import {readModelFolder, type ModelFolder} from '../model/read-model-folder.js';
 import {encodeSafetensors, readFloatTensor, readSafetensorsIndex} from '../model/safetensors-file.js';
@@ -109,13 +111,15 @@ export const prepareClipJob = async (options: ClipJobOptions): Promise<ClipJob> 
 	const root = options.projectRoot ?? process.cwd();
 	const tick = progressTracker(descriptor.label ?? dKey.slice(0, 12), options.onProgress);
 	const sourcePath = path.resolve(root, descriptor.source);
-	const contentHash = await hashSourceContent(sourcePath);
+	const contentHash = await hashSourceContent(sourcePath, {signal: options.signal});
 	const modelSetting =
 		descriptor.model !== null
 			? {value: descriptor.model === GENERATED_TINY_MODEL ? GENERATED_TINY_MODEL : path.resolve(root, descriptor.model), origin: 'the clip\'s "model"'}
 			: (options.model ?? resolveProjectSettings({projectRoot: root}).model);
 	const resolvedModel = await resolveModel(modelSetting, options.cacheDir, {signal: options.signal});
 	const folder = readModelFolder(resolvedModel.dir);
+	// before any import: a size this UNet cannot take would otherwise fail after decoding the source
+	checkSize(descriptor.size, 'size', {unetLevels: folder.unet.config.blockOutChannels.length, dir: folder.dir});
 	// a pool-like object without settings (a test double) runs the defaults
 	const pool = options.pool.settings ?? {executionProvider: 'cpu', computeType: options.computeType ?? 'float32', attentionSource: 'recompute'};
 	if (options.computeType !== undefined && options.computeType !== pool.computeType) {
@@ -158,7 +162,7 @@ export const ensureSource = (job: ClipJob): Promise<CachedEntry> => {
 			tick('import', 0, 1);
 			const {frames} = descriptor;
 			const selection = frames.fps === null ? {start: frames.start, count: frames.count, stride: frames.stride} : {start: frames.start, count: frames.count, fps: frames.fps};
-			const imported = await importSource({source: job.sourcePath, frames: selection, size: descriptor.size, signal: options.signal});
+			const imported = await importSource({source: job.sourcePath, frames: selection, size: descriptor.size, signal: options.signal, onWarning: (warning) => tick.warn([warning])});
 			const pngs = await encodePngFrames(imported.rgb8, imported.size, imported.size);
 			for (const [i, png] of pngs.entries()) await writer.writeFile(`frames/${String(i).padStart(5, '0')}.png`, png);
 			await writer.writeFile('pixels.safetensors', encodeSafetensors({pixels: {dtype: 'F32', shape: [imported.count, 3, imported.size, imported.size], bytes: new Uint8Array(imported.pixels.buffer)}}));
@@ -311,7 +315,11 @@ export const publishClip = async (job: ClipJob, clip: CachedEntry, statuses: Cli
  * A distributed worker runs the same steps one at a time (prepareClipJob, then ensureSource,
  * ensureInversion, ensureEdit, publishClip).
  */
-export const runClipJob = async (options: ClipJobOptions): Promise<ClipJobResult> => {
+export const runClipJob = (options: ClipJobOptions): Promise<ClipJobResult> =>
+	// every entry the job reads stays marked in use until it ends, so "cache gc" leaves it alone
+	trackEntryUse(() => runClipJobStages(options));
+
+const runClipJobStages = async (options: ClipJobOptions): Promise<ClipJobResult> => {
 	const job = await prepareClipJob(options);
 	const statuses: ClipJobResult['statuses'] = {source: 'skipped', inversion: 'skipped', clip: 'hit'};
 	const cached = await readEntry(options.cacheDir, 'clips', job.keys.editKey);

@@ -35,7 +35,12 @@ const BAD: {name: string; clip: Record<string, unknown>; code: 'INVALID_INPUT' |
 	{name: 'a text file named .mp4', clip: {source: 'text.mp4'}, code: 'INVALID_INPUT', message: /Video \S+text\.mp4 could not be read \(ffprobe: .*\)/},
 	{name: 'a folder with no images', clip: {source: 'no-images'}, code: 'INVALID_INPUT', message: /Frame folder \S+no-images has no \.png\/\.jpg\/\.jpeg files: it holds 1 other entry \(notes\.txt\)/},
 	{name: 'size 100', clip: {size: 100}, code: 'INVALID_OPTION', message: /Invalid clip descriptor: size: expected a whole number from 8 to 1024 that is a multiple of 8, got 100/},
-	{name: 'steps 0', clip: {steps: 0}, code: 'INVALID_OPTION', message: /Invalid clip descriptor: steps: expected a whole number in \[1, 1000\], got 0/},
+	{name: 'steps 0', clip: {steps: 0}, code: 'INVALID_OPTION', message: /Invalid clip descriptor: steps: expected a whole number in \[1, 999\], got 0/},
+	// issue 16: values the schema used to accept that crashed later
+	{name: 'steps 1000', clip: {steps: 1000}, code: 'INVALID_OPTION', message: /Invalid clip descriptor: steps: expected a whole number in \[1, 999\], got 1000/},
+	{name: 'size 100000', clip: {size: 100000}, code: 'INVALID_OPTION', message: /Invalid clip descriptor: size: expected a whole number from 8 to 1024 that is a multiple of 8, got 100000/},
+	{name: 'a blank prompt', clip: {prompt: '  '}, code: 'INVALID_OPTION', message: /Invalid clip descriptor: prompt: "  " is blank/},
+	{name: 'a size the model cannot take', clip: {size: 40}, code: 'INVALID_OPTION', message: /size is 40; it must be a whole multiple of 32 \(the model \S+ has 3 UNet levels/},
 ];
 
 describe('fatezero run with bad inputs', () => {
