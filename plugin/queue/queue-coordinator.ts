@@ -154,8 +154,14 @@ export class QueueCoordinator {
 			engineRun: job.engineRun,
 			modelIdentity: job.model.folder.modelIdentity,
 		};
-		const submit = () => this.withRedis(`queueing ${jobId}`, () => this.queue.add(stage, data, {jobId, removeOnComplete: true, removeOnFail: {age: 24 * 3600}}));
-		await submit();
+		// transient failures (a store request, a worker's disk) are retried by BullMQ; refusals and
+		// cancellations are UnrecoverableErrors and are not
+		const submit = () =>
+			this.withRedis(`queueing ${jobId}`, () => this.queue.add(stage, data, {jobId, attempts: 3, backoff: {type: 'exponential', delay: 2000}, removeOnComplete: true, removeOnFail: {age: 24 * 3600}}));
+		// a failure left from an earlier run is retried once; a failure of our own submission is the answer
+		const prior = await this.withRedis(`checking ${jobId}`, () => this.queue.getJob(jobId));
+		if (prior && (await prior.getState()) === 'failed') await this.withRedis(`retrying ${jobId}`, () => prior.retry('failed'));
+		else await submit();
 		job.tick('queued', 0, 1);
 		let wake: () => void = () => undefined;
 		const waiter = (kind: 'progress' | 'finished', event?: JobProgress) => {
@@ -165,7 +171,6 @@ export class QueueCoordinator {
 		const set = this.waiters.get(jobId) ?? new Set();
 		set.add(waiter);
 		this.waiters.set(jobId, set);
-		let seenLive = false;
 		let retried = false;
 		try {
 			for (;;) {
@@ -182,16 +187,15 @@ export class QueueCoordinator {
 				} else {
 					const state = await this.withRedis(`checking ${jobId}`, () => queued.getState());
 					if (state === 'failed') {
-						const reason = queued.failedReason ?? 'no reason recorded';
-						// an old failure, or another coordinator's cancellation, is retried once; a failure seen live is the answer
-						if ((!seenLive || reason.startsWith(CANCELLED_PREFIX)) && !retried) {
+						// read again: the job object was loaded before its state was asked
+						const reason = (await this.withRedis(`checking ${jobId}`, () => this.queue.getJob(jobId)))?.failedReason ?? 'no reason recorded';
+						// another coordinator cancelled the job we share: queue it again (once)
+						if (reason.startsWith(CANCELLED_PREFIX) && !retried) {
 							retried = true;
 							await this.withRedis(`retrying ${jobId}`, () => queued.retry('failed'));
 						} else {
 							throw new FateZeroError('INFERENCE_FAILED', `Job ${jobId} (${stage} of ${data.label}) failed on a worker: ${reason}`);
 						}
-					} else if (state !== 'completed') {
-						seenLive = true;
 					}
 				}
 				await new Promise<void>((resolve) => {

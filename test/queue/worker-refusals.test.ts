@@ -1,0 +1,85 @@
+import {mkdtempSync, rmSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {Queue} from 'bullmq';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {generateRandomModel} from '../../plugin/model-generator/generate-random-model.js';
+import {startClipWorker, type ClipWorker} from '../../plugin/queue/clip-worker.js';
+import {QueueCoordinator} from '../../plugin/queue/queue-coordinator.js';
+import {CANCELLED_PREFIX, parseQueueUrl, QUEUE_NAME, redisOptions} from '../../plugin/queue/queue-protocol.js';
+import {DirStore} from '../../plugin/store/dir-store.js';
+import {testClip, writeFrames} from '../jobs/job-test-helpers.js';
+import {startRedis, type RedisTestServer} from './redis-test-server.js';
+
+// What a worker refuses or abandons, in this process (one worker, a directory store): a job for
+// another model (unrecoverable: no retries, the coordinator reports it), and a job its coordinator
+// cancelled (the abort reaches the engine on the worker).
+
+const workspace = mkdtempSync(path.join(os.tmpdir(), 'fatezero-queue-refusals-'));
+const store = new DirStore(path.join(workspace, 'store'));
+let redis: RedisTestServer;
+let worker: ClipWorker;
+const lines: string[] = [];
+
+const coordinator = (model: {value: string; origin: string}) =>
+	new QueueCoordinator({queue: parseQueueUrl(redis.url), store, cacheDir: path.join(workspace, 'coordinator'), projectRoot: workspace, model, publicDir: null, pollMs: 200});
+
+beforeAll(async () => {
+	redis = await startRedis();
+	await writeFrames(path.join(workspace, 'frames'));
+	worker = await startClipWorker({queue: parseQueueUrl(redis.url), store, cacheDir: path.join(workspace, 'worker'), model: {value: 'generated:tiny', origin: 'test'}, log: (line) => lines.push(line)});
+});
+
+afterAll(async () => {
+	await worker?.close({force: true});
+	await redis?.stop();
+	rmSync(workspace, {recursive: true, force: true});
+});
+
+describe('worker refusals', () => {
+	it('a job made for another model fails at once as unrecoverable, and the coordinator says why', async () => {
+		const other = generateRandomModel({dir: path.join(workspace, 'other-model'), architecture: 'tiny', seed: 7}).dir;
+		const submitting = coordinator({value: other, origin: '--model'});
+		try {
+			await expect(submitting.add(testClip({label: 'other-model'}))).rejects.toMatchObject({code: 'INFERENCE_FAILED', message: expect.stringMatching(/failed on a worker: This worker cannot run inv-[0-9a-f]+: the job asks for model/)});
+		} finally {
+			await submitting.close();
+		}
+		const queue = new Queue(QUEUE_NAME, {connection: redisOptions(parseQueueUrl(redis.url))});
+		const [failed] = await queue.getFailed();
+		expect(failed.attemptsMade).toBe(1);
+		await queue.close();
+	});
+
+	it('cancelling a clip stops the job on the worker that runs it; nothing is published', async () => {
+		const abort = new AbortController();
+		const submitting = new QueueCoordinator({
+			queue: parseQueueUrl(redis.url),
+			store,
+			cacheDir: path.join(workspace, 'coordinator'),
+			projectRoot: workspace,
+			model: {value: 'generated:tiny', origin: 'test'},
+			publicDir: null,
+			pollMs: 200,
+			// once the worker reports inversion steps, cancel
+			onProgress: (event) => (event.stage === 'invert' && event.step >= 1 ? abort.abort(new Error('test cancel')) : undefined),
+		});
+		try {
+			const clip = testClip({label: 'cancelled', steps: 40});
+			await expect(submitting.add(clip, {signal: abort.signal})).rejects.toMatchObject({code: 'ABORTED'});
+		} finally {
+			await submitting.close();
+		}
+		const queue = new Queue(QUEUE_NAME, {connection: redisOptions(parseQueueUrl(redis.url))});
+		let reason = '';
+		for (let i = 0; i < 100 && !reason.startsWith(CANCELLED_PREFIX); i++) {
+			const jobs = await queue.getFailed();
+			reason = jobs.find((j) => j.data.label === 'cancelled')?.failedReason ?? '';
+			await new Promise((r) => setTimeout(r, 100));
+		}
+		await queue.close();
+		expect(reason).toMatch(new RegExp(`^${CANCELLED_PREFIX}`));
+		expect(lines.some((line) => /^inv-[0-9a-f]+: cancelled$/.test(line))).toBe(true);
+		expect(await store.list()).toMatchObject([{kind: 'sources'}]);
+	});
+});
