@@ -9,6 +9,7 @@ import {chooseAttentionSource} from '../fatezero/choose-attention-source.js';
 import {loadOfficialConfig, type OfficialConfig} from '../fatezero/official-config/index.js';
 import {checkStepWindow, CONTROLLER_OPTIONS, type BlendWords, type ControllerOption, type CrossReplaceSteps, type ReweightOptions, type StepWindow} from '../fatezero/prompt-to-prompt/index.js';
 import {ATTENTION_PRESETS, type AttentionPreset, type ReferenceFrameSpec} from '../clip/reference-frames.js';
+import {checkGuidance, checkPrompt, checkSteps} from '../clip/clip-limits.js';
 import {buildFateZeroTargets, runFateZero, type FateZeroEdit, type FateZeroResult} from '../fatezero/run-fatezero.js';
 import {resolveCacheDir} from '../project/resolve-cache-dir.js';
 import {importSource} from '../media/import-source.js';
@@ -460,8 +461,11 @@ export const editCommand = async (args: string[]): Promise<number> => {
 	if (values.out === undefined) throw optionError('fatezero edit needs --out DIR: the folder the edited frames are written to. Run "fatezero edit --help".');
 	const sourcePrompt = values['source-prompt'] ?? config?.dataset.prompt;
 	if (sourcePrompt === undefined) throw optionError('fatezero edit needs --source-prompt TEXT: the prompt that describes the input video (or --config with dataset_config.prompt).');
+	// the descriptor's own rules (clip-limits.ts), so the CLI accepts exactly what a clip does
+	checkPrompt(sourcePrompt, '--source-prompt');
 	const prompts = values.prompt ?? config?.edits.map((edit) => edit.prompt) ?? [];
 	if (prompts.length === 0) throw optionError('fatezero edit needs at least one --prompt TEXT: the editing prompt(s), or --config with editing_prompts.');
+	prompts.forEach((prompt, k) => checkPrompt(prompt, prompts.length === 1 ? '--prompt' : `--prompt ${k + 1}`));
 	const edits: FateZeroEdit[] = prompts.map((prompt, k) => {
 		if (config && !config.edits[k]) warn(`--prompt ${k} (${JSON.stringify(prompt)}) has no p2p_config entry in the config: the engine's defaults apply (cross and self 0.8, controller auto).`);
 		return {...(config?.edits[k] ?? {}), prompt};
@@ -483,7 +487,8 @@ export const editCommand = async (args: string[]): Promise<number> => {
 	if (values['latent-blend'] && edits.some((edit) => !edit.blendWords)) warn('--latent-blend has no effect on prompts without blend words (give --blend-words).');
 
 	const steps = integerOption('steps', values.steps, config?.steps ?? 50);
-	const guidance = numberOption('guidance', values.guidance, config?.guidance ?? 7.5);
+	checkSteps(steps, '--steps');
+	const guidance = checkGuidance(numberOption('guidance', values.guidance, config?.guidance ?? 7.5), '--guidance');
 	const requestedSource = choiceOption('attention-source', values['attention-source'], ATTENTION_SOURCES, 'recompute');
 	const storagePrecision = choiceOption('storage-precision', values['storage-precision'], STORAGE_PRECISIONS, 'float16');
 	const fusionMaxQueryTokens = integerOption('fusion-max-query-tokens', values['fusion-max-query-tokens'], OFFICIAL_FUSION_MAX_QUERY_TOKENS);
