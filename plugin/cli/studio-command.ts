@@ -63,6 +63,25 @@ net.Server.prototype.listen = function (...args) {
 };
 `)}`;
 
+/**
+ * Studio watches the public dir with fs.watch({recursive: true}), which on Linux (Node 20) reads
+ * every new folder and emits an unhandled 'error' (killing Studio) when the folder is gone
+ * before it is read: FateZero publishes a clip by renaming a temporary folder into place. This
+ * preload ignores that ENOENT in the Studio process; any other watch error still throws.
+ */
+const WATCH_PRELOAD = `data:text/javascript,${encodeURIComponent(`
+import fs from 'node:fs';
+const watch = fs.watch;
+fs.watch = function (...args) {
+	const watcher = watch.apply(this, args);
+	watcher.on('error', (error) => {
+		if (error && error.code === 'ENOENT' && watcher.listenerCount('error') === 1) return;
+		if (watcher.listenerCount('error') === 1) throw error;
+	});
+	return watcher;
+};
+`)}`;
+
 /** Whether `port` can be bound on every loopback/wildcard host Studio may use. */
 const portIsFree = async (port: number): Promise<boolean> => {
 	for (const host of ['127.0.0.1', '0.0.0.0', '::']) {
@@ -176,6 +195,8 @@ export const studioCommand = async (args: string[]): Promise<number> => {
 	const child = spawn(
 		process.execPath,
 		[
+			'--import',
+			WATCH_PRELOAD,
 			...(values.network ? [] : ['--import', LOOPBACK_PRELOAD]),
 			cli,
 			'studio',

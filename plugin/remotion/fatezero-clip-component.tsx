@@ -1,6 +1,7 @@
 import type {CSSProperties} from 'react';
 import {AbsoluteFill, Img, useCurrentFrame, useVideoConfig} from 'remotion';
 import type {ClipDescriptor} from '../clip/clip-descriptor.js';
+import {DraftBadge} from './draft-badge.js';
 import {StudioProgressCard} from './studio-progress-card.js';
 import {useFateZeroClip} from './use-fatezero-clip.js';
 
@@ -51,5 +52,13 @@ export const FateZeroClip: React.FC<FateZeroClipProps> = ({clip, variant = 'edit
 		);
 	}
 	const index = clipFrameAt(frame, fps, clipFps ?? state.clip.fps, playbackRate, state.clip.frameCount, loop);
-	return <Img src={state.frameUrl(index, variant)} className={className} style={{width: '100%', height: '100%', objectFit: fit, ...style}} />;
+	const image = <Img src={state.frameUrl(index, variant)} className={className} style={{width: '100%', height: '100%', objectFit: fit, ...style}} />;
+	if (!state.draft) return image;
+	// Studio only: the draft's frames while the final clip is computed, marked
+	return (
+		<AbsoluteFill>
+			{image}
+			<DraftBadge descriptorKey={state.descriptorKey} job={state.job} />
+		</AbsoluteFill>
+	);
 };

@@ -12,5 +12,7 @@ export {COLLECT_PROP, JOBS_PROP, setFateZeroEntryPoint} from '../clip/collect-pr
 export {setFateZeroJobServer, fateZeroJobServerUrl, useStudioJob} from './use-studio-job.js';
 export type {StudioJobView} from './use-studio-job.js';
 export {StudioProgressCard} from './studio-progress-card.js';
+export {setFateZeroDrafts} from './use-draft-clip.js';
+export {draftClip, DRAFT_SETTINGS} from '../clip/draft-clip.js';
 export type {StudioProgressCardProps} from './studio-progress-card.js';
 export type {StudioJobStage, StudioJobState} from '../clip/studio-job-state.js';

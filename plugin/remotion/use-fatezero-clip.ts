@@ -5,6 +5,7 @@ import {descriptorKey} from '../clip/descriptor-key.js';
 import {parseClipDescriptor} from '../clip/fatezero-clip.js';
 import {prerenderCommand} from '../clip/collect-protocol.js';
 import {clipFrameUrl, resolveClip, type ResolvedClip} from './resolve-clip.js';
+import {useDraftClip} from './use-draft-clip.js';
 import {useStudioJob, type StudioJobView} from './use-studio-job.js';
 
 export type FateZeroClipState =
@@ -21,6 +22,12 @@ export type FateZeroClipState =
 			descriptorKey: string;
 			descriptor: ClipDescriptor;
 			clip: ResolvedClip;
+			/**
+			 * True when these are the draft's frames (Studio only, while the final clip is computed):
+			 * show them marked. `job` is then the final clip's job.
+			 */
+			draft: boolean;
+			job: StudioJobView | null;
 			/** URL of clip frame `index` (clamped to the clip), edited or source. */
 			frameUrl: (index: number, variant?: 'edited' | 'source') => string;
 	  };
@@ -84,18 +91,25 @@ export const useFateZeroClip = (clip: ClipDescriptor | Record<string, unknown>):
 			release();
 		};
 	}, [key, revision]);
-	const job = useStudioJob(resolved === null && resolvedKey === key ? descriptor : null, key, () => {
+	const finalMissing = resolved === null && resolvedKey === key;
+	// in Studio a cheap draft comes first; the final job is asked for once the draft is there
+	const draft = useDraftClip(finalMissing ? descriptor : null);
+	const job = useStudioJob(finalMissing && (draft.none || Boolean(draft.resolved)) ? descriptor : null, key, () => {
 		forgetFateZeroLookups(key);
 		setRevision((r) => r + 1);
 	});
 
-	if (resolved === undefined) return {status: 'loading', descriptorKey: key, descriptor};
-	if (resolved === null) return {status: 'missing', descriptorKey: key, descriptor, job};
-	return {
+	const ready = (clip: ResolvedClip, isDraft: boolean): FateZeroClipState => ({
 		status: 'ready',
 		descriptorKey: key,
 		descriptor,
-		clip: resolved,
-		frameUrl: (index, variant = 'edited') => clipFrameUrl(resolved, Math.min(Math.max(Math.floor(index), 0), resolved.frameCount - 1), variant),
-	};
+		clip,
+		draft: isDraft,
+		job: isDraft ? job : null,
+		frameUrl: (index, variant = 'edited') => clipFrameUrl(clip, Math.min(Math.max(Math.floor(index), 0), clip.frameCount - 1), variant),
+	});
+	if (resolved === undefined) return {status: 'loading', descriptorKey: key, descriptor};
+	if (resolved === null && draft.resolved) return ready(draft.resolved, true);
+	if (resolved === null) return {status: 'missing', descriptorKey: key, descriptor, job: draft.job ?? job};
+	return ready(resolved, false);
 };

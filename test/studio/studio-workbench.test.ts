@@ -5,11 +5,12 @@ import path from 'node:path';
 import {openBrowser} from '@remotion/renderer';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {descriptorKey} from '../../plugin/clip/descriptor-key.js';
+import {draftClip} from '../../plugin/clip/draft-clip.js';
 import {fateZeroClip} from '../../plugin/clip/fatezero-clip.js';
 import {resolveBrowserExecutable} from '../../plugin/node/browser-executable.js';
 import type {StudioJobState} from '../../plugin/clip/studio-job-state.js';
 import {tempWorkspace, waitFor, writeFrames} from './studio-test-helpers.js';
-import {durationClip, FLAKY_SOURCE, flakyClip, previewClip, slowClip, typedClip, WORKBENCH_SOURCE} from './workbench-fixture/workbench-clips.js';
+import {draftedClip, durationClip, FLAKY_SOURCE, flakyClip, previewClip, slowClip, typedClip, WORKBENCH_SOURCE} from './workbench-fixture/workbench-clips.js';
 
 // Must show (issue 13): Studio as the editing workbench, in headless Debian Chromium. Typing a
 // prompt in the props panel asks for one job; a running job is cancelled from the card; a failed
@@ -21,7 +22,7 @@ const workspace = tempWorkspace('studio-workbench');
 
 type Browser = Awaited<ReturnType<typeof openBrowser>>;
 type Page = Awaited<ReturnType<Browser['newPage']>>;
-type Card = {status: string | null; stage: string | null; text: string | null; previewVersion: number; previewStage: string | null; previewWidth: number | null; duration: number | null; clipImages: string[]};
+type Card = {draft: string | null; draftText: string | null; status: string | null; stage: string | null; text: string | null; previewVersion: number; previewStage: string | null; previewWidth: number | null; duration: number | null; clipImages: string[]};
 
 let cli: ChildProcess;
 let stdout = '';
@@ -79,7 +80,10 @@ const look = (key: string): Promise<Card> =>
 		const card = document.querySelector<HTMLElement>(`[data-fatezero-card="${wanted}"]`);
 		const preview = card?.querySelector<HTMLImageElement>('img[data-fatezero-preview]') ?? null;
 		const duration = document.querySelector<HTMLElement>('[data-workbench-duration]')?.dataset.workbenchDuration;
+		const badge = document.querySelector<HTMLElement>(`[data-fatezero-draft="${wanted}"]`);
 		return {
+			draft: badge?.dataset.status ?? null,
+			draftText: badge ? badge.innerText : null,
 			status: card?.dataset.status ?? null,
 			stage: card?.dataset.stage ?? null,
 			text: card ? card.innerText : null,
@@ -99,14 +103,18 @@ const jobState = async (key: string): Promise<StudioJobState | null> => {
 };
 const jobList = async (): Promise<StudioJobState[]> => (await (await fetch(`${jobServer}/jobs`)).json()) as StudioJobState[];
 
-/** Waits until the page shows an edited frame of `key`'s finished job. */
+// what waitForEditedFrame saw, for tests that check the way there
+const observed: Card[] = [];
+
+/** Waits until the page shows an edited frame of `key`'s finished job (not a draft). */
 const waitForEditedFrame = (key: string, timeoutMs = 60_000) =>
 	waitFor(
 		`the edited frame of ${key.slice(0, 12)}`,
 		async () => {
 			const editKey = (await jobState(key))?.editKey;
 			const now = await look(key);
-			return editKey && now.status === null && now.clipImages.some((src) => src.includes(`/clips/${editKey}/`)) ? now : undefined;
+			observed.push(now);
+			return editKey && now.status === null && now.draft === null && now.clipImages.some((src) => src.includes(`/clips/${editKey}/`)) ? now : undefined;
 		},
 		timeoutMs,
 		100,
@@ -151,7 +159,6 @@ describe.skipIf(!browserExecutable)('Studio as the editing workbench', () => {
 		).catch((error: Error) => {
 			throw new Error(`${error.message}\n${output()}`);
 		});
-		expect(after.status).toBeNull();
 		expect((await jobState(key))?.status).toBe('done');
 	});
 
@@ -177,21 +184,39 @@ describe.skipIf(!browserExecutable)('Studio as the editing workbench', () => {
 		expect(typedJobs.every((job) => job.status === 'done')).toBe(true);
 	});
 
-	it('cancels a running job from the card', async () => {
+	it('cancels a running job from the page (on the draft badge: the final job runs after its draft)', async () => {
 		await open('SlowClip');
 		const key = descriptorKey(slowClip);
-		await waitFor('the job to run', async () => ((await look(key)).status === 'running' && (await jobState(key))?.stage === 'invert' ? true : undefined), 60_000, 100).catch((error: Error) => {
+		await waitFor('the final job to run', async () => ((await jobState(key))?.stage === 'invert' && (await look(key)).draft === 'running' ? true : undefined), 60_000, 100).catch((error: Error) => {
 			throw new Error(`${error.message}\n${output()}`);
 		});
-		await click(`[data-fatezero-card="${key}"] [data-fatezero-cancel]`);
-		const cancelled = await waitFor('the cancelled card', async () => {
+		await click(`[data-fatezero-draft="${key}"] [data-fatezero-cancel]`);
+		const cancelled = await waitFor('the cancelled job', async () => {
 			const now = await look(key);
-			return now.status === 'cancelled' ? now : undefined;
+			return now.draft === 'cancelled' ? now : undefined;
 		}, 10_000);
-		expect(cancelled.text).toContain('Cancelled');
-		expect(cancelled.text).toContain('Retry');
+		expect(cancelled.draftText).toContain('Retry');
 		expect(await jobState(key)).toMatchObject({status: 'cancelled', cancelledBy: 'user'});
 		expect(stdout).toContain(`⊘ job ${key.slice(0, 12)} "slow" cancelled`);
+	});
+
+	it('shows a draft marked, then the final clip in its place', async () => {
+		await open('DraftedClip');
+		const key = descriptorKey(draftedClip);
+		const draftKey = descriptorKey(draftClip(draftedClip)!);
+		observed.splice(0);
+		await waitForEditedFrame(key);
+		const draftEditKey = (await jobState(draftKey))?.editKey;
+		const finalEditKey = (await jobState(key))?.editKey;
+		expect(draftEditKey).toBeDefined();
+		expect(finalEditKey).not.toBe(draftEditKey);
+		const drafted = observed.filter((card) => card.draft !== null && card.clipImages.some((src) => src.includes(`/clips/${draftEditKey}/`)));
+		expect(drafted.length, 'the draft frames were shown, marked').toBeGreaterThan(0);
+		expect(drafted[0].draftText).toContain('DRAFT');
+		const last = await look(key);
+		expect(last.draft).toBeNull();
+		expect(last.clipImages.some((src) => src.includes(`/clips/${finalEditKey}/`))).toBe(true);
+		expect(last.clipImages.some((src) => src.includes(`/clips/${draftEditKey}/`))).toBe(false);
 	});
 
 	it('shows a failed job with its error, and Retry succeeds once the source is back', async () => {

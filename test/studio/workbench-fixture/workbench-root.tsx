@@ -1,7 +1,7 @@
 import {AbsoluteFill, Composition, useVideoConfig} from 'remotion';
 import {z} from 'zod';
 import {clipDescriptorSchema, FateZeroClip, fateZeroMetadata} from '../../../plugin/index.js';
-import {durationClip, flakyClip, previewClip, slowClip, typedClip} from './workbench-clips.js';
+import {draftedClip, durationClip, flakyClip, previewClip, slowClip, typedClip} from './workbench-clips.js';
 
 const schema = z.object({clip: clipDescriptorSchema});
 
@@ -23,6 +23,7 @@ export const WorkbenchRoot: React.FC = () => (
 		<Composition id="TypedPrompt" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: typedClip}} />
 		<Composition id="SlowClip" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: slowClip}} />
 		<Composition id="FlakyClip" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: flakyClip}} />
+		<Composition id="DraftedClip" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: draftedClip}} />
 		<Composition id="PreviewClip" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: previewClip}} />
 		<Composition
 			id="DurationClip"
