@@ -5,7 +5,7 @@ import path from 'node:path';
 /**
  * Bump when any graph builder changes what it emits: every cached graph is rebuilt.
  */
-export const GRAPH_BUILDER_VERSION = 9;
+export const GRAPH_BUILDER_VERSION = 10;
 
 export type CachedGraph = {path: string; alreadyExisted: boolean};
 

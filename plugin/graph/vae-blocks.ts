@@ -7,7 +7,10 @@ export type VaeGraphOptions = {
 	/**
 	 * How the mid-block attention is computed. 'fused' (default) is com.microsoft.MultiHeadAttention:
 	 * at 512² the mid block has 4096 tokens and the explicit [N, 1, 4096, 4096] map would cost
-	 * 64 MiB per frame. 'explicit' exists to check the two against each other.
+	 * 64 MiB per frame. 'explicit' exists to check the two against each other, and is the default
+	 * for CUDA graphs: the single head is 512 wide, past what CUDA's fused attention kernels are
+	 * safe with on every GPU (onnxruntime issues 28388, 28195: shared-memory limits above 256, NaN in
+	 * the unfused fp16 runner); cuBLAS MatMuls and Softmax take any width, at 32 MiB per frame in fp16.
 	 */
 	attention?: 'fused' | 'explicit';
 };
@@ -53,7 +56,7 @@ export const vaeAttentionBlock = (ctx: LayerContext, prefix: string, x: string, 
 		const v = attentionProjection(ctx, prefix, 'to_v', 'value', tokens, channels);
 		// One head, so the default scale 1/√head_dim is diffusers' 1/√C.
 		const attended =
-			options.attention === 'explicit'
+			(options.attention ?? (ctx.provider === 'cuda' ? 'explicit' : 'fused')) === 'explicit'
 				? explicitAttention(ctx, q, k, v, 1, channels).output
 				: fusedAttention(ctx, q, k, v, 1); // [N, H·W, C]
 		const projected = attentionProjection(ctx, prefix, 'to_out.0', 'proj_attn', attended, channels); // [N, H·W, C]

@@ -56,6 +56,17 @@ describe.skipIf(!hasGolden)(`graphs built for a provider use only ops it has ker
 		expect(kernelGaps({nodes: b.nodes, initializers: b.initializers, inputs: b.inputs}, 'webgpu')).toEqual([]);
 	});
 
+	it('the CUDA VAE computes its 512-wide single-head attention with MatMul + Softmax, not MultiHeadAttention', () => {
+		const ops = (provider: ExecutionProviderName) => {
+			const b = new GraphBuilder('vae');
+			buildVaeDecoderGraph({b, w: new WeightBinder(b, null, 'float16'), computeType: 'float16', provider}, model.vae.config);
+			return new Set(b.nodes.map((n) => n.opType));
+		};
+		expect(ops('cuda').has('MultiHeadAttention')).toBe(false);
+		expect(ops('cuda').has('Softmax')).toBe(true);
+		expect(ops('cpu').has('MultiHeadAttention')).toBe(true);
+	});
+
 	it('the portable WebGPU graph computes what the CPU graph does (both run on the CPU provider here)', async () => {
 		const run = async (provider: ExecutionProviderName) => {
 			const specs = compileModelGraphs(model, path.join(root, 'cache'), {executionProvider: provider, unet: {referenceFramesMinChannels: 64}});
