@@ -4,8 +4,9 @@
  * log, created even when nothing is logged) and a `.ses` session file into the temp dir, one log
  * per process, never removed. ORT reads ORT_DISABLE_TELEMETRY from the environment at that
  * moment; set here before any session exists, so nothing is written outside the cache. A user
- * who sets the variable (to anything, "0" included) keeps their value. Worker threads share this
- * environment and child processes inherit it.
+ * who sets the variable (to anything, "0" included) keeps their value. Only the main thread's
+ * process.env reaches the real environment (a worker thread's is a copy native code never reads),
+ * so the inference worker's starter imports this too; child processes inherit it.
  */
 export const disableOrtTelemetry = (): void => {
 	process.env.ORT_DISABLE_TELEMETRY ??= '1';

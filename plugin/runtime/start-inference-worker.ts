@@ -1,4 +1,7 @@
 import {Worker} from 'node:worker_threads';
+// Sessions live in the worker, but a worker's process.env is a copy that native code never sees:
+// the switch must be set in the real environment, i.e. here on the main thread, before it starts.
+import './disable-ort-telemetry.js';
 
 /**
  * Starts the inference worker thread, from compiled JS (dist) or from TypeScript sources (tests
