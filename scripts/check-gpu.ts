@@ -85,7 +85,34 @@ const round = (x: number, digits = 3) => Number(x.toPrecision(digits));
 // 1. provider binding and versions
 const ortVersion = (createRequire(import.meta.url)('onnxruntime-node/package.json') as {version: string}).version;
 const probe = await probeExecutionProvider(provider);
-report.provider = {requested: provider, ...probe, onnxruntimeNode: ortVersion, node: process.version, platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim()};
+/**
+ * The CUDA and cuDNN libraries the downloaded CUDA provider file asks the loader for (ldd), with
+ * whether each was found: their sonames carry the majors this build needs (libcublasLt.so.N, libcudnn.so.N).
+ */
+const cudaLibraries = async (): Promise<{name: string; found: boolean}[] | string> => {
+	const binDir = path.join(path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+	const library = path.join(binDir, 'libonnxruntime_providers_cuda.so');
+	try {
+		const {stdout} = await run('ldd', [library]);
+		return stdout
+			.split('\n')
+			.map((line) => /^\s*(\S+) => (.*)$/.exec(line))
+			.filter((m): m is RegExpExecArray => m !== null && /^lib(cu|nv)/.test(m[1]))
+			.map((m) => ({name: m[1], found: !m[2].includes('not found')}));
+	} catch (error) {
+		return `ldd ${library}: ${(error as Error).message.split('\n')[0]}`;
+	}
+};
+report.provider = {
+	requested: provider,
+	...probe,
+	onnxruntimeNode: ortVersion,
+	node: process.version,
+	platform: `${os.platform()} ${os.arch()}`,
+	cpus: os.cpus().length,
+	cpuModel: os.cpus()[0]?.model.trim(),
+	...(provider === 'cuda' ? {cudaLibraries: await cudaLibraries()} : {}),
+};
 log(`provider ${provider}: ${probe.available ? `binds (${probe.boundTo})` : `unavailable: ${probe.reason}`}; onnxruntime-node ${ortVersion}`);
 if (!probe.available) {
 	failures.push(`provider ${provider} does not bind: ${probe.reason}${probe.fix ? ` — ${probe.fix}` : ''}`);

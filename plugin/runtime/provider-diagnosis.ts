@@ -41,10 +41,24 @@ export const essentialReason = (text: string): string => {
 	return shortened.length > 400 ? `${shortened.slice(0, 400)}…` : shortened;
 };
 
+// onnxruntime-node's flag is still called cuda12, but it downloads NuGet's default GPU build
+// (Microsoft.ML.OnnxRuntime.Gpu.Linux of the same version): CUDA 13 + cuDNN 9 since ORT 1.27, which
+// deprecated the CUDA 12 packages (onnxruntime issue 29032). The missing library names the major.
 const CUDA_FIX =
-	'CUDA needs an NVIDIA GPU with a CUDA 12 driver, CUDA 12.x and cuDNN 9.x libraries on the library path, and the ' +
-	'CUDA provider files, which the onnxruntime-node npm package does not ship: run ' +
-	'`npm install onnxruntime-node --onnxruntime-node-install=cuda12` (it downloads them from NuGet).';
+	'CUDA needs an NVIDIA GPU and driver, the CUDA 13.x and cuDNN 9.x libraries on the library path (the majors the ' +
+	'provider files were built for; a missing library names its major), and the CUDA provider files, which the ' +
+	'onnxruntime-node npm package does not ship: run `npm install onnxruntime-node --onnxruntime-node-install=cuda12` ' +
+	'(despite its name, it downloads the default GPU build of the same ORT version from NuGet).';
+
+/** What a CUDA library's soname says is missing: `libcublasLt.so.13` → "CUDA 13", `libcudnn.so.9` → "cuDNN 9". */
+export const cudaComponentOf = (library: string): string | undefined => {
+	const major = /\.so\.(\d+)/.exec(library)?.[1] ?? /(?:64_|_)(\d+)\.dll$/i.exec(library)?.[1];
+	if (/^(lib)?cudnn/i.test(library)) return major ? `cuDNN ${major}` : 'cuDNN';
+	// these sonames carry the CUDA major (cufft and curand number their own versions)
+	if (/^(lib)?(cudart|cublasLt|cublas|nvrtc)/i.test(library)) return major ? `CUDA ${major}` : 'CUDA';
+	if (/^(lib)?cu(fft|rand|pti)/i.test(library)) return 'the CUDA toolkit';
+	return undefined;
+};
 
 const WEBGPU_FIX =
 	'WebGPU on Linux runs on Vulkan: install the Vulkan loader and a Vulkan driver for your GPU ' +
@@ -53,8 +67,9 @@ const WEBGPU_FIX =
 /** What to do so that `provider` binds, specialised to the library that was missing. */
 export const fixFor = (provider: ExecutionProviderName, missingLibrary: string | undefined): string => {
 	if (provider === 'cuda') {
-		if (missingLibrary && /^(lib)?cu(dnn|blas|blasLt|fft|rand|dart|pti)/i.test(missingLibrary)) {
-			return `${missingLibrary} belongs to CUDA 12 / cuDNN 9: install them and put their lib folder on LD_LIBRARY_PATH (Windows: PATH). ${CUDA_FIX}`;
+		const component = missingLibrary ? cudaComponentOf(missingLibrary) : undefined;
+		if (component) {
+			return `${missingLibrary} belongs to ${component}, which the CUDA provider files were built against: install it and put its lib folder on LD_LIBRARY_PATH (Windows: PATH). ${CUDA_FIX}`;
 		}
 		return CUDA_FIX;
 	}

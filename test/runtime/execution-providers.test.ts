@@ -6,7 +6,7 @@ import {isFateZeroError} from '../../plugin/errors/fatezero-error.js';
 import {createInferenceRuntime, probeExecutionProviders, type InferenceRuntime} from '../../plugin/runtime/index.js';
 import {parseExecutionProvider} from '../../plugin/runtime/execution-providers.js';
 import {createOrtSession} from '../../plugin/runtime/ort-session.js';
-import {essentialReason, missingLibraryIn} from '../../plugin/runtime/provider-diagnosis.js';
+import {cudaComponentOf, essentialReason, fixFor, missingLibraryIn} from '../../plugin/runtime/provider-diagnosis.js';
 import {smallGraph} from './tiny-graphs.js';
 
 // Captured from onnxruntime-node 1.30 on a machine without CUDA files and without Vulkan.
@@ -25,6 +25,17 @@ describe('provider diagnosis', () => {
 		expect(missingLibraryIn('Failed to load library libonnxruntime_providers_cuda.so with error: libcudnn.so.9: cannot open shared object file: No such file or directory')).toBe('libcudnn.so.9');
 		expect(missingLibraryIn('LoadLibrary failed with error 126 "" when trying to load "C:\\app\\onnxruntime_providers_cuda.dll"')).toBe('onnxruntime_providers_cuda.dll');
 		expect(missingLibraryIn('Failed to get a WebGPU adapter: No supported adapters')).toBeUndefined();
+	});
+
+	it('says which CUDA or cuDNN major a missing library belongs to, from its soname', () => {
+		expect(cudaComponentOf('libcublasLt.so.13')).toBe('CUDA 13');
+		expect(cudaComponentOf('libcudart.so.12')).toBe('CUDA 12');
+		expect(cudaComponentOf('libcudnn.so.9')).toBe('cuDNN 9');
+		expect(cudaComponentOf('cudnn64_9.dll')).toBe('cuDNN 9');
+		expect(cudaComponentOf('libcufft.so.12')).toBe('the CUDA toolkit'); // cuFFT numbers its own versions
+		expect(cudaComponentOf('libvulkan.so.1')).toBeUndefined();
+		expect(fixFor('cuda', 'libcublasLt.so.13')).toMatch(/^libcublasLt\.so\.13 belongs to CUDA 13, .*LD_LIBRARY_PATH/);
+		expect(fixFor('cuda', 'libonnxruntime_providers_shared.so')).toMatch(/--onnxruntime-node-install=cuda12/);
 	});
 
 	it('keeps the sentence of ORT messages that says what failed', () => {
@@ -80,7 +91,7 @@ describe.each(['cuda', 'webgpu'] as const)('executionProvider: %s', (provider) =
 		if (probe.missingLibrary) expect(message).toContain(`ORT could not load ${probe.missingLibrary}`);
 		if (provider === 'cuda') {
 			expect(message).toContain('npm install onnxruntime-node --onnxruntime-node-install=cuda12');
-			expect(message).toMatch(/CUDA 12.*cuDNN 9/);
+			expect(message).toMatch(/CUDA 13\.x and cuDNN 9\.x/);
 			// The npm tarball lacks the CUDA provider files; where they are absent, that is the library named.
 			const binDir = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
 			if (process.platform === 'linux' && !existsSync(join(binDir, 'libonnxruntime_providers_shared.so'))) {
