@@ -1,7 +1,7 @@
 import {mkdtempSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {Queue} from 'bullmq';
+import {Queue, QueueEvents} from 'bullmq';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {generateRandomModel} from '../../plugin/model-generator/generate-random-model.js';
 import {startClipWorker, type ClipWorker} from '../../plugin/queue/clip-worker.js';
@@ -13,13 +13,15 @@ import {startRedis, type RedisTestServer} from './redis-test-server.js';
 
 // What a worker refuses or abandons, in this process (one worker, a directory store): a job for
 // another model (unrecoverable: no retries, the coordinator reports it), and a job its coordinator
-// cancelled (the abort reaches the engine on the worker).
+// cancelled (the abort reaches the engine on the worker). Its lock lasts 0.5 s, so the last test
+// shows the lock renewed while the engine runs.
 
 const workspace = mkdtempSync(path.join(os.tmpdir(), 'fatezero-queue-refusals-'));
 const store = new DirStore(path.join(workspace, 'store'));
 let redis: RedisTestServer;
 let worker: ClipWorker;
 const lines: string[] = [];
+const LOCK_MS = 500;
 
 const coordinator = (model: {value: string; origin: string}) =>
 	new QueueCoordinator({queue: parseQueueUrl(redis.url), store, cacheDir: path.join(workspace, 'coordinator'), projectRoot: workspace, model, publicDir: null, pollMs: 200});
@@ -27,7 +29,7 @@ const coordinator = (model: {value: string; origin: string}) =>
 beforeAll(async () => {
 	redis = await startRedis();
 	await writeFrames(path.join(workspace, 'frames'));
-	worker = await startClipWorker({queue: parseQueueUrl(redis.url), store, cacheDir: path.join(workspace, 'worker'), model: {value: 'generated:tiny', origin: 'test'}, log: (line) => lines.push(line)});
+	worker = await startClipWorker({queue: parseQueueUrl(redis.url), store, cacheDir: path.join(workspace, 'worker'), model: {value: 'generated:tiny', origin: 'test'}, log: (line) => lines.push(line), lockDurationMs: LOCK_MS, stalledIntervalMs: LOCK_MS / 2});
 });
 
 afterAll(async () => {
@@ -82,4 +84,25 @@ describe('worker refusals', () => {
 		expect(lines.some((line) => /^inv-[0-9a-f]+: cancelled$/.test(line))).toBe(true);
 		expect(await store.list()).toMatchObject([{kind: 'sources'}]);
 	});
+
+	it('a job longer than the lock duration keeps its lock while the engine runs: never stalled, computed once', async () => {
+		const events = new QueueEvents(QUEUE_NAME, {connection: redisOptions(parseQueueUrl(redis.url))});
+		await events.waitUntilReady();
+		const stalled: string[] = [];
+		events.on('stalled', ({jobId}) => stalled.push(jobId));
+		const submitting = coordinator({value: 'generated:tiny', origin: 'test'});
+		try {
+			const result = await submitting.add(testClip({label: 'long', steps: 12}));
+			const inversion = await store.head('inversions', result.inversionKey);
+			// the premise, not a speed claim: each stage outlasted several lock periods (about 4 here)
+			expect(inversion!.timingsMs.invert, 'make the clip longer on a faster machine').toBeGreaterThan(LOCK_MS);
+			expect(result.manifest.timingsMs.edit, 'make the clip longer on a faster machine').toBeGreaterThan(LOCK_MS);
+		} finally {
+			await submitting.close();
+			await events.close();
+		}
+		expect(stalled).toEqual([]);
+		expect(lines.filter((line) => /: (invert|edit) of long$/.test(line))).toHaveLength(2);
+	});
 });
+
