@@ -79,7 +79,7 @@ export const invertClip = async (input: InvertClipInput): Promise<ClipInversion>
 			throwIfAborted(input.signal);
 			const {frames, ownCount, referenceFrames} = chunk.batch;
 			const count = frames.length;
-			// inversion has no targets: every control input is empty (T = 0)
+			// inversion has no targets: one placeholder target that edits nothing keeps every tensor non-empty
 			const controls = fusionFeeds({plan, mode, targets: [], frames: count, step: null, sourceMaskMaps: null, stored: null, storagePrecision: input.storagePrecision, sourceText: input.sourceText, textShape: input.textShape});
 			const batchLatents = gatherFrames(latents[k], frames, frameSize);
 			const out = await unet.run(
