@@ -1,5 +1,6 @@
 import type {ClipDescriptor} from './clip-descriptor.js';
 import {parseClipDescriptor} from './fatezero-clip.js';
+import {isStudioClip, studioClipToDescriptor} from './studio-clip-schema.js';
 
 const looksLikeClip = (value: Record<string, unknown>) =>
 	typeof value.source === 'string' && typeof value.sourcePrompt === 'string' && typeof value.prompt === 'string';
@@ -17,7 +18,7 @@ export const findClipDescriptors = (props: unknown): ClipDescriptor[] => {
 		} else if (value !== null && typeof value === 'object') {
 			const record = value as Record<string, unknown>;
 			if (looksLikeClip(record)) {
-				found.push(parseClipDescriptor(record, `props${where}`));
+				found.push(isStudioClip(record) ? parseClipDescriptor(studioClipToDescriptor(record), `props${where}`) : parseClipDescriptor(record, `props${where}`));
 				return;
 			}
 			for (const [key, child] of Object.entries(record)) visit(child, `${where}.${key}`);

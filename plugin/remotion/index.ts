@@ -14,5 +14,7 @@ export type {StudioJobView} from './use-studio-job.js';
 export {StudioProgressCard} from './studio-progress-card.js';
 export {setFateZeroDrafts} from './use-draft-clip.js';
 export {draftClip, DRAFT_SETTINGS} from '../clip/draft-clip.js';
+export {isStudioClip, studioClip, studioClipSchema, studioClipToDescriptor} from '../clip/studio-clip-schema.js';
+export type {StudioClip} from '../clip/studio-clip-schema.js';
 export type {StudioProgressCardProps} from './studio-progress-card.js';
 export type {StudioJobStage, StudioJobState} from '../clip/studio-job-state.js';

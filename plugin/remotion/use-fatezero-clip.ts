@@ -3,6 +3,7 @@ import {cancelRender, continueRender, delayRender, getRemotionEnvironment, useVi
 import type {ClipDescriptor} from '../clip/clip-descriptor.js';
 import {descriptorKey} from '../clip/descriptor-key.js';
 import {parseClipDescriptor} from '../clip/fatezero-clip.js';
+import {isStudioClip, studioClipToDescriptor} from '../clip/studio-clip-schema.js';
 import {prerenderCommand} from '../clip/collect-protocol.js';
 import {clipFrameUrl, resolveClip, type ResolvedClip} from './resolve-clip.js';
 import {useDraftClip} from './use-draft-clip.js';
@@ -47,7 +48,8 @@ export const forgetFateZeroLookups = (key?: string): void => {
  * run; in Studio a miss is reported as `status: 'missing'`.
  */
 export const useFateZeroClip = (clip: ClipDescriptor | Record<string, unknown>): FateZeroClipState => {
-	const descriptor = useMemo(() => parseClipDescriptor(clip), [JSON.stringify(clip)]);
+	// the Studio-editable form (studioClipSchema) maps to the same canonical descriptor and key
+	const descriptor = useMemo(() => parseClipDescriptor(isStudioClip(clip) ? studioClipToDescriptor(clip) : clip), [JSON.stringify(clip)]);
 	const key = useMemo(() => descriptorKey(descriptor), [descriptor]);
 	const {id} = useVideoConfig();
 	const [resolved, setResolved] = useState<ResolvedClip | null | undefined>(undefined);

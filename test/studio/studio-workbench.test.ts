@@ -168,15 +168,18 @@ describe.skipIf(!browserExecutable)('Studio as the editing workbench', () => {
 		await waitForEditedFrame(first);
 		const typed = 'a green bus';
 		const finalKey = descriptorKey(fateZeroClip({...typedClip, prompt: typed}));
-		// the prompt field of Studio's props editor (schema: clipDescriptorSchema)
-		await waitFor('the prompt field', () => page.evaluate(() => (document.querySelector('input[name="clip.prompt"]') ? true : undefined)), 20_000);
+		// the prompt field of Studio's props editor (schema: studioClipSchema, the prompt a zTextarea)
+		await waitFor('the prompt field', () => page.evaluate(() => (document.querySelector('textarea[name="clip.prompt"]') ? true : undefined)), 20_000);
+		const panel = (await page.evaluate(() => document.querySelector('textarea[name="clip.prompt"]')!.closest('[class],div')!.ownerDocument.body.innerText)) as string;
+		expect(panel).not.toMatch(/not editable/);
+		for (const field of ['reweight', 'crossReplaceStart', 'crossReplaceEnd', 'selfReplaceStart', 'attention', 'customAttention', 'blendSourceWords']) expect(panel, field).toContain(`${field}:`);
 		await page.evaluate(() => {
-			const input = document.querySelector<HTMLInputElement>('input[name="clip.prompt"]')!;
+			const input = document.querySelector<HTMLTextAreaElement>('textarea[name="clip.prompt"]')!;
 			input.focus();
 			input.select();
 		});
 		await typeKeys(typed, 80);
-		expect(await page.evaluate(() => document.querySelector<HTMLInputElement>('input[name="clip.prompt"]')!.value)).toBe(typed);
+		expect(await page.evaluate(() => document.querySelector<HTMLTextAreaElement>('textarea[name="clip.prompt"]')!.value)).toBe(typed);
 		await waitForEditedFrame(finalKey);
 		const typedJobs = (await jobList()).filter((job) => job.label === 'typed');
 		// the clip the composition opened with, and the final prompt: no job for any prefix of it

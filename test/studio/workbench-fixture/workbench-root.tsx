@@ -1,9 +1,11 @@
 import {AbsoluteFill, Composition, useVideoConfig} from 'remotion';
 import {z} from 'zod';
-import {clipDescriptorSchema, FateZeroClip, fateZeroMetadata} from '../../../plugin/index.js';
+import {clipDescriptorSchema, FateZeroClip, fateZeroMetadata, studioClip, studioClipSchema} from '../../../plugin/index.js';
 import {draftedClip, durationClip, flakyClip, previewClip, slowClip, typedClip} from './workbench-clips.js';
 
 const schema = z.object({clip: clipDescriptorSchema});
+// the Studio-editable form: every field has an editor in the props panel
+const studioSchema = z.object({clip: studioClipSchema});
 
 /** The clip, plus the composition's duration in a data attribute (the test reads it). */
 const ClipWithDuration: React.FC<z.infer<typeof schema>> = ({clip}) => {
@@ -20,7 +22,15 @@ const common = {component: ClipWithDuration, schema, fps: 10, width: 256, height
 /** The Studio workbench test's project: one composition per behaviour under test. */
 export const WorkbenchRoot: React.FC = () => (
 	<>
-		<Composition id="TypedPrompt" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: typedClip}} />
+		<Composition
+			id="TypedPrompt"
+			{...common}
+			component={ClipWithDuration as never}
+			schema={studioSchema}
+			calculateMetadata={fateZeroMetadata()}
+			durationInFrames={4}
+			defaultProps={{clip: studioClip(typedClip)}}
+		/>
 		<Composition id="SlowClip" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: slowClip}} />
 		<Composition id="FlakyClip" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: flakyClip}} />
 		<Composition id="DraftedClip" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: draftedClip}} />
