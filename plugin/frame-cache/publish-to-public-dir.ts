@@ -1,4 +1,4 @@
-import {promises as fsp} from 'node:fs';
+import {existsSync, promises as fsp} from 'node:fs';
 import path from 'node:path';
 import type {DescriptorIndexRecord} from './descriptor-index.js';
 import {frameFileName, PUBLIC_SUBFOLDER, publicIndexPath} from '../clip/public-layout.js';
@@ -60,6 +60,13 @@ const mirror = async (fs: CacheFs, from: string, target: string, files: string[]
 	);
 	if (complete && (await mismatches(target, expected)).length === 0) return;
 	const corrupt = await mismatches(from, expected);
+	const missing = corrupt.find((name) => !existsSync(path.join(from, name)));
+	if (missing !== undefined) {
+		throw new FateZeroError(
+			'CACHE_CORRUPT',
+			`The cache file ${path.join(from, missing)} is gone: its entry was removed while this job used it (by hand, or by a process that ignores in-use marks). Nothing was published; run the job again and it recomputes the entry.`,
+		);
+	}
 	if (corrupt.length > 0) {
 		throw new FateZeroError(
 			'CACHE_CORRUPT',
@@ -88,6 +95,9 @@ const sourceFrameHashes = async (sourceDir: string, frames: string[]): Promise<M
 	try {
 		files = (JSON.parse(await fsp.readFile(path.join(sourceDir, MANIFEST_FILE), 'utf8')) as {files?: typeof files}).files ?? {};
 	} catch (error) {
+		if (!existsSync(sourceDir)) {
+			throw new FateZeroError('CACHE_CORRUPT', `The source entry ${sourceDir} is gone: it was removed while this job used it (by hand, or by a process that ignores in-use marks). Nothing was published; run the job again and it imports the source anew.`, {cause: error});
+		}
 		throw new FateZeroError('CACHE_CORRUPT', `The source entry ${sourceDir} has no readable manifest.json (${(error as Error).message}), so its frames cannot be checked or published. Run the job again: it imports the source anew.`, {cause: error});
 	}
 	const expected = new Map<string, string>();

@@ -1,4 +1,4 @@
-import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it, vi} from 'vitest';
 import {cacheCommand} from '../../plugin/cli/cache-command.js';
@@ -104,6 +104,17 @@ describe('integrity on read (issue 16)', () => {
 		const error = await publishToPublicDir({cacheDir, publicDir, record, clipManifest: clip.manifest, sourceFrameCount: 3}).catch((e: unknown) => e);
 		expect(isFateZeroError(error, 'CACHE_CORRUPT'), String(error)).toBe(true);
 		expect((error as Error).message).toContain(path.join(entryDir(cacheDir, 'sources', S), 'frames', '00001.png'));
+		// an entry removed under a running job is reported as gone, not as a bug or a cache miss
+		rmSync(entryDir(cacheDir, 'sources', S), {recursive: true});
+		rmSync(path.join(publicDir, 'fatezero', 'sources'), {recursive: true});
+		const gone = await publishToPublicDir({cacheDir, publicDir, record, clipManifest: clip.manifest, sourceFrameCount: 3}).catch((e: unknown) => e);
+		expect(isFateZeroError(gone, 'CACHE_CORRUPT'), String(gone)).toBe(true);
+		expect((gone as Error).message).toMatch(/is gone: it was removed while this job used it/);
+		// the same for a clip file removed by hand after the clip was read
+		rmSync(path.join(entryDir(cacheDir, 'clips', E), '00000.png'));
+		rmSync(path.join(publicDir, 'fatezero', 'clips'), {recursive: true});
+		const clipGone = await publishToPublicDir({cacheDir, publicDir, record, clipManifest: clip.manifest, sourceFrameCount: 3}).catch((e: unknown) => e);
+		expect((clipGone as Error).message).toMatch(/00000\.png is gone: its entry was removed while this job used it/);
 	});
 
 	it('verify --remove-corrupt also removes what was built from the corrupt entry, and every index record pointing at them', async () => {
