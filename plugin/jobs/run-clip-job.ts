@@ -18,6 +18,7 @@ import {readEntry} from '../frame-cache/read-entry.js';
 import {hashSourceContent} from '../media/hash-source-content.js';
 import {checkSize} from '../clip/clip-limits.js';
 import {trackEntryUse} from '../frame-cache/entry-in-use.js';
+import {assertCacheDirUsable} from '../frame-cache/ensure-writable-cache-dir.js';
 import {importSource} from '../media/import-source.js';
 import {readModelFolder, type ModelFolder} from '../model/read-model-folder.js';
 import {encodeSafetensors, readFloatTensor, readSafetensorsIndex} from '../model/safetensors-file.js';
@@ -107,6 +108,8 @@ export type ClipJob = {
  */
 export const prepareClipJob = async (options: ClipJobOptions): Promise<ClipJob> => {
 	const descriptor = parseClipDescriptor(options.descriptor);
+	// a store path that is a file fails every later step with a bare ENOTDIR
+	assertCacheDirUsable(options.cacheDir);
 	const dKey = descriptorKey(descriptor);
 	const root = options.projectRoot ?? process.cwd();
 	const tick = progressTracker(descriptor.label ?? dKey.slice(0, 12), options.onProgress);

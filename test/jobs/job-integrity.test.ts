@@ -68,6 +68,14 @@ describe('clip jobs and the cache (issue 16)', () => {
 		expect(existsSync(path.join(cacheDir, 'sources'))).toBe(false);
 	});
 
+	it('a cache directory that is a file is named, not an unexpected ENOTDIR', async () => {
+		const file = path.join(workspace, 'cache-is-a-file');
+		writeFileSync(file, 'x');
+		const error = await runClipJob({descriptor: descriptor({model: 'generated:tiny'}), cacheDir: file, projectRoot: workspace, pool}).catch((e: unknown) => e);
+		expect(isFateZeroError(error, 'INVALID_OPTION'), String(error)).toBe(true);
+		expect((error as Error).message).toContain(`The cache directory ${file} is a file, not a folder`);
+	});
+
 	it.skipIf(process.platform === 'win32')('a FIFO source fails at once instead of hanging the queue', async () => {
 		const fifo = path.join(workspace, 'live.mp4');
 		execFileSync('mkfifo', [fifo]);
