@@ -12,6 +12,8 @@ export type JobPreview = {
 	step: number;
 	total: number;
 	png: Uint8Array;
+	/** What this preview cost: x0, the VAE decode and the PNG encoding. */
+	costMs: number;
 };
 
 export type OnJobPreview = (preview: JobPreview) => void;
@@ -102,7 +104,7 @@ export const stepPreview = (options: StepPreviewOptions): ((step: number, latent
 			const x0 = x0FromLatentPair(before, alphaBefore, current, alphaAfter);
 			const decoded = await decodeLatents(engine.vaeDecoder, x0, [1, channels, height, width], {scalingFactor: engine.model.vae.config.scalingFactor});
 			const [png] = await encodePngFrames([toRgb8(decoded.frames, 0, decoded.height, decoded.width)], decoded.width, decoded.height);
-			onPreview({job: options.job, stage, step: index + 1, total: steps, png});
+			onPreview({job: options.job, stage, step: index + 1, total: steps, png, costMs: performance.now() - started});
 		})()
 			.catch(() => undefined)
 			.finally(() => {

@@ -178,11 +178,11 @@ describe('cancel and retry', () => {
 		const key = keyOf('previewed');
 		await settle();
 		const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
-		preview({job: key.slice(0, 12), stage: 'edit', step: 2, total: 3, png});
+		preview({job: key.slice(0, 12), stage: 'edit', step: 2, total: 3, png, costMs: 1});
 		const now = await state(key);
 		expect(now).toMatchObject({previewUrl: `${server.url}/jobs/${key}/preview.png`, previewStage: 'edit'});
 		const first = now.previewVersion!;
-		preview({job: key.slice(0, 12), stage: 'edit', step: 3, total: 3, png});
+		preview({job: key.slice(0, 12), stage: 'edit', step: 3, total: 3, png, costMs: 1});
 		expect((await state(key)).previewVersion).toBe(first + 1);
 		const served = await fetch(now.previewUrl!);
 		expect(new Uint8Array(await served.arrayBuffer())).toEqual(png);
