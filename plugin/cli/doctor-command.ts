@@ -14,6 +14,7 @@ import {defaultThreadCount, parseExecutionProvider, probeExecutionProviders} fro
 import {readFrameFolder} from '../media/read-frame-folder.js';
 import {writePngFrames} from '../media/write-png-frames.js';
 import {integerOption, withArgErrors} from './parse-cli-args.js';
+import {createProgressDisplay} from './progress-display.js';
 import {runPlacementCheck} from './placement-check.js';
 import {resolveCommandModel as resolveModelDir} from '../project/resolve-model.js';
 
@@ -46,7 +47,9 @@ Options:
   --threads N              ORT intra-op threads. Default FATEZERO_THREADS, else every core this process may use.
   --cache-dir DIR          Default FATEZERO_CACHE_DIR or ./cache.
   --out DIR                Where the PNGs go. Default <cache-dir>/doctor/reconstruct.
-  --json                   Print a JSON summary as the last line.`;
+  --json                   Print a JSON summary as the last line.
+  --json-progress          Reconstruction progress as NDJSON events on stderr ({"job": "doctor", "type":
+                           "progress", "version": 1, …}) instead of a bar.`;
 
 const onnxRuntimeVersion = (): string => {
 	try {
@@ -90,6 +93,7 @@ export const doctorCommand = async (args: string[]): Promise<number> => {
 		'cache-dir': {type: 'string'},
 		out: {type: 'string'},
 		json: {type: 'boolean'},
+		'json-progress': {type: 'boolean'},
 			},
 		}),
 	);
@@ -160,11 +164,11 @@ export const doctorCommand = async (args: string[]): Promise<number> => {
 		const prompt = values.prompt ?? 'a video';
 		console.log(`Reconstruct  ${frames.count} frames of ${values.reconstruct} at ${size}², ${steps} steps, prompt "${prompt}", attention ${attention} from ${leastScChannel} channels, ${executionProvider}`);
 		const loadStart = performance.now();
+		const display = createProgressDisplay({json: values['json-progress'] === true});
 		// the engine every edit runs: FateZero's UNet and stages, reconstructing towards the same prompt
 		const engine = await loadFateZero({modelDir: model.dir, cacheDir, executionProvider, intraOpThreads: threads.threads, sizeInPixels: size, leastScChannel});
 		try {
 			const loadMs = performance.now() - loadStart;
-			let last = '';
 			const result = await reconstructClip({
 				engine,
 				pixels: frames.pixels,
@@ -172,13 +176,9 @@ export const doctorCommand = async (args: string[]): Promise<number> => {
 				prompt,
 				steps,
 				attention: ATTENTION_PRESETS[attention],
-				onProgress: ({stage, step, total}) => {
-					const line = `  ${stage} ${step}/${total}`;
-					if (line !== last && process.stdout.isTTY) process.stdout.write(`\r${line}   `);
-					last = line;
-				},
+				onProgress: display.engine('doctor'),
 			});
-			if (process.stdout.isTTY) process.stdout.write('\r');
+			display.clear();
 			for (const warning of result.warnings) console.log(`  ⚠ ${warning}`);
 			const out = path.resolve(values.out ?? path.join(cacheDir, 'doctor', 'reconstruct'));
 			await writePngFrames(path.join(out, 'reconstructed'), result.reconstructed, frames.count, size, size);

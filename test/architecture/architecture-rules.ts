@@ -22,7 +22,7 @@ export const PARTS: Record<string, PartRule> = {
 	clip: {role: 'clip descriptors, keys, defaults and the protocol shared by browser and Node', mayImport: ['errors'], browser: true},
 	remotion: {role: 'the Remotion components and hooks (browser)', mayImport: ['clip', 'errors'], browser: true},
 	'index.ts': {role: 'the browser entry', mayImport: ['clip', 'diffusion', 'errors', 'fatezero', 'remotion'], browser: true},
-	media: {role: 'importing, decoding and writing frames', mayImport: ['clip', 'errors']},
+	media: {role: 'importing, decoding and writing frames', mayImport: ['clip', 'errors', 'model']},
 	model: {role: 'model folders: configs, safetensors, identity', mayImport: ['errors']},
 	runtime: {role: 'onnxruntime sessions, providers, threads', mayImport: ['errors']},
 	graph: {role: 'ONNX graphs of the SD-1.x components', mayImport: ['errors', 'model', 'runtime']},
