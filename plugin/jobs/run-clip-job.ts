@@ -16,6 +16,7 @@ import {GENERATED_TINY_MODEL, resolveProjectSettings, type ComputeType, type Set
 import {resolveModel} from '../project/resolve-model.js';
 import {readEntry} from '../frame-cache/read-entry.js';
 import {hashSourceContent} from '../media/hash-source-content.js';
+import {assertFinite} from '../media/assert-finite.js';
 import {checkSize} from '../clip/clip-limits.js';
 import {trackEntryUse} from '../frame-cache/entry-in-use.js';
 import {assertCacheDirUsable} from '../frame-cache/ensure-writable-cache-dir.js';
@@ -277,6 +278,7 @@ export const ensureEdit = (job: ClipJob, source: CachedEntry, inversionEntry: Ca
 				signal: options.signal,
 			});
 			const editMs = performance.now() - started;
+			assertFinite(latents, {stage: 'edit', what: 'the edited latents'});
 			tick('decode', 0, 1);
 			const {frames, height, width} = await decodeStage({engine, latents, latentShape, signal: options.signal});
 			tick('publish', 0, 1);

@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process';
-import {existsSync, readFileSync, writeFileSync} from 'node:fs';
+import {cpSync, existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {isFateZeroError} from '../../plugin/errors/fatezero-error.js';
@@ -8,6 +8,7 @@ import {gcCache, type GcReport} from '../../plugin/frame-cache/cache-maintenance
 import {EnginePool} from '../../plugin/jobs/engine-pool.js';
 import type {JobProgress} from '../../plugin/jobs/job-progress.js';
 import {runClipJob} from '../../plugin/jobs/run-clip-job.js';
+import {readSafetensorsIndex} from '../../plugin/model/safetensors-file.js';
 import {tempWorkspace, testClip, tinyModel, writeFrames} from './job-test-helpers.js';
 
 // Issue 16 at the level of a clip job: nothing corrupt is built upon or served, gc leaves a
@@ -66,6 +67,24 @@ describe('clip jobs and the cache (issue 16)', () => {
 		expect(isFateZeroError(error, 'INVALID_OPTION'), String(error)).toBe(true);
 		expect((error as Error).message).toMatch(/^size is 72; it must be a whole multiple of 32 \(the model .*tiny-model has 3 UNet levels/);
 		expect(existsSync(path.join(cacheDir, 'sources'))).toBe(false);
+	});
+
+	it('a model that produces NaN publishes nothing: the error names the stage', async () => {
+		const cacheDir = freshCache();
+		// a copy of the tiny model whose UNet output bias is NaN (as a float16 overflow would make it)
+		const model = path.join(workspace, 'nan-model');
+		cpSync(path.join(workspace, 'tiny-model'), model, {recursive: true});
+		const weights = readdirSync(path.join(model, 'unet')).find((name) => name.endsWith('.safetensors'))!;
+		const file = path.join(model, 'unet', weights);
+		const bias = readSafetensorsIndex(file).tensors.get('conv_out.bias')!;
+		const bytes = readFileSync(file);
+		for (let i = 0; i < bias.byteLength; i += 4) bytes.writeFloatLE(Number.NaN, bias.byteOffset + i);
+		writeFileSync(file, bytes);
+		const error = await runClipJob({descriptor: descriptor({model: 'nan-model'}), cacheDir, projectRoot: workspace, pool}).catch((e: unknown) => e);
+		expect(isFateZeroError(error, 'INFERENCE_FAILED'), String(error)).toBe(true);
+		expect((error as Error).message).toMatch(/^The inversion stage produced \d+ non-finite values .* Nothing was published/);
+		expect(existsSync(path.join(cacheDir, 'inversions')) ? readdirSync(path.join(cacheDir, 'inversions')).filter((name) => !name.startsWith('.')) : []).toEqual([]);
+		expect(existsSync(path.join(cacheDir, 'clips'))).toBe(false);
 	});
 
 	it('a cache directory that is a file is named, not an unexpected ENOTDIR', async () => {
