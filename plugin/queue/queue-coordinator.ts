@@ -78,6 +78,8 @@ export class QueueCoordinator {
 		this.events.on('completed', ({jobId}) => notify(jobId, 'finished'));
 		this.events.on('failed', ({jobId}) => notify(jobId, 'finished'));
 		this.ready = this.withRedis('connecting', () => Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]));
+		// awaited by the first clip that needs the queue; a run of cache hits never does
+		this.ready.catch(() => undefined);
 	}
 
 	/** Runs `call` against Redis, failing clearly when Redis stays unreachable (ioredis keeps reconnecting meanwhile). */
