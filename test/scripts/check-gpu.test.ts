@@ -15,6 +15,7 @@ it('npm run check:gpu -- --dry-run --execution-provider cpu writes the report wi
 	const out = path.join(root, 'check.json');
 	await execute(process.execPath, ['--import', 'tsx', 'scripts/check-gpu.ts', '--dry-run', '--execution-provider', 'cpu', '--out', out], {maxBuffer: 1 << 26});
 	const report = JSON.parse(readFileSync(out, 'utf8'));
+	console.log(`check:gpu dry run report: ${JSON.stringify({...report, placement: Object.fromEntries(Object.entries(report.placement as Record<string, {ok: boolean; graphs: Record<string, unknown>}>).map(([k, v]) => [k, {ok: v.ok, unet: v.graphs.unet}]))})}`);
 	expect(report).toMatchObject({dryRun: true, ok: true, failures: [], provider: {requested: 'cpu', available: true, boundTo: 'CPUExecutionProvider', onnxruntimeNode: expect.any(String)}});
 	for (const computeType of ['float16', 'float32']) {
 		const placement = report.placement[computeType];
