@@ -19,8 +19,11 @@ export const STUDIO_HELP = `fatezero studio [entry] [options] [settings]
 Starts the FateZero job server on 127.0.0.1, then your project's Remotion Studio with your
 remotion.config.ts and public dir. A <FateZeroClip> whose frames are not published yet shows a
 progress card (stage, step i/N, ETA, a preview image) and asks the job server to compute it; the
-finished frames are published into <public dir>/fatezero/ and replace the card. Editing a prompt
-in the props panel queues a new job; the old result stays cached. Ctrl-C stops both.
+finished frames are published into <public dir>/fatezero/ and replace the card. A job starts once
+a clip's props stay unchanged for a second (typing a prompt asks for one job); the card has Cancel
+and, after a failure, Retry; jobs no open composition shows any more are cancelled. While a job
+runs the card shows live previews of the edit, and a cheap draft (half size, 12 steps) is shown,
+marked DRAFT, until the final clip replaces it. The old results stay cached. Ctrl-C stops both.
 
 Run it from the Remotion project's folder (where remotion.config.ts and node_modules are).
 [entry] is the Remotion entry file; default: the one Remotion finds (e.g. src/index.ts).
