@@ -25,11 +25,12 @@ export class EnginePool {
 		this.settings = {executionProvider: base.executionProvider ?? 'cpu', computeType: base.computeType ?? 'float32', attentionSource: 'recompute'};
 	}
 
-	get(options: Pick<LoadFateZeroOptions, 'modelDir' | 'sizeInPixels' | 'leastScChannel'>): Promise<FateZeroEngine> {
+	/** The engine for these options; `onLoadProgress` sees the load's steps when this call starts the load. */
+	get(options: Pick<LoadFateZeroOptions, 'modelDir' | 'sizeInPixels' | 'leastScChannel'>, onLoadProgress?: LoadFateZeroOptions['onProgress']): Promise<FateZeroEngine> {
 		const key = JSON.stringify([options.modelDir, options.sizeInPixels, options.leastScChannel]);
 		let engine = this.engines.get(key);
 		if (!engine) {
-			engine = loadFateZero({...this.base, ...options, attentionSource: this.settings.attentionSource});
+			engine = loadFateZero({...this.base, ...options, attentionSource: this.settings.attentionSource, onProgress: onLoadProgress});
 			engine.catch(() => this.engines.delete(key));
 			this.engines.set(key, engine);
 		}

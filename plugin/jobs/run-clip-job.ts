@@ -201,7 +201,8 @@ const engineAndPrompts = (job: ClipJob): Promise<EngineAndPrompts> => {
 const loadEngineAndPrompts = async (job: ClipJob): Promise<EngineAndPrompts> => {
 	const {descriptor, tick} = job;
 	tick('load', 0, 1);
-	const engine = await job.options.pool.get({modelDir: job.model.dir, sizeInPixels: descriptor.size, leastScChannel: descriptor.leastScChannel});
+	// live steps while the weights load (one per component); an engine already loaded is at once 1/1
+	const engine = await job.options.pool.get({modelDir: job.model.dir, sizeInPixels: descriptor.size, leastScChannel: descriptor.leastScChannel}, ({step, total}) => step < total && tick('load', step, total));
 	tick('load', 1, 1);
 	const prompts = await promptStage({engine, sourcePrompt: descriptor.sourcePrompt, edits: [descriptorEdit(descriptor)], steps: descriptor.steps});
 	tick.warn(prompts.warnings);
