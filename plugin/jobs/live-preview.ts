@@ -21,10 +21,11 @@ export type OnJobPreview = (preview: JobPreview) => void;
 /**
  * Previews may take at most this share of the engine's time. The step interval k is not fixed:
  * a preview is decoded once the time spent on previews so far, plus the last decode's duration,
- * stays within this share of the engine time so far, so k adapts to the machine and the model
- * (a 512² VAE decode against an 8-frame UNet step gives k ≈ 1–3 on a CPU; see bench:studio).
+ * stays within this share of the engine time so far, so k adapts to the machine and the model.
+ * The first step of each stage always gets one (feedback early, when the card has nothing else);
+ * 4 % leaves room for those two within the 5 % budget of a full job (bench:studio reports it).
  */
-export const PREVIEW_TIME_SHARE = 0.05;
+export const PREVIEW_TIME_SHARE = 0.04;
 
 /** The frame of the clip that previews show (frame 0, as the source preview before it). */
 const PREVIEW_FRAME = 0;

@@ -9,7 +9,7 @@
  *   512² × 8 frames take hours on a 2-core CPU; the rest of the job is measured as it is).
  * Prints a table, then one JSON object on the last line.
  */
-import {mkdtempSync} from 'node:fs';
+import {mkdtempSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {parseArgs} from 'node:util';
@@ -38,6 +38,10 @@ const modelDir = flags['model-dir'] ?? path.join(os.tmpdir(), 'fatezero-bench', 
 const generated = generateRandomModel({dir: modelDir, architecture: 'sd15', dtype: 'F16'});
 console.log(`SD-1.5-architecture random model: ${generated.alreadyExisted ? 'reused' : 'generated'} at ${modelDir}`);
 const work = mkdtempSync(path.join(os.tmpdir(), 'fatezero-bench-studio-'));
+// the generated ONNX graphs are kept between runs (a Studio user has them after the first job);
+// every entry of a clip is computed anew
+const cacheDir = path.join(os.tmpdir(), 'fatezero-bench', 'studio-cache');
+for (const kind of ['sources', 'inversions', 'clips', 'index']) rmSync(path.join(cacheDir, kind), {recursive: true, force: true});
 await writeFrames(path.join(work, 'frames'), {count: frameCount, size});
 
 type Run = {totalMs: number; firstPreviewMs: number | null; previews: JobPreview[]; stageMs: Record<string, number>; stepMs: Record<string, number[]>};
@@ -52,7 +56,7 @@ const runJob = async (descriptor: unknown): Promise<Run> => {
 	const stepMs: Record<string, number[]> = {};
 	const lastTick: Record<string, number> = {};
 	const queue = new JobQueue({
-		cacheDir: path.join(work, 'cache'),
+		cacheDir,
 		projectRoot: work,
 		model: {value: modelDir, origin: 'bench'},
 		onPreview: (preview) => {
@@ -92,6 +96,11 @@ const loopMs = (finalRun.stageMs.invert ?? 0) + (finalRun.stageMs.edit ?? 0);
 const fullJobMs = finalRun.totalMs - loopMs + fullSteps * (invertStepMs + editStepMs);
 const previewCostMs = finalRun.previews.reduce((sum, p) => sum + p.costMs, 0);
 const engineSteps = (finalRun.stepMs.invert?.length ?? 0) + (finalRun.stepMs.edit?.length ?? 0);
+// the full job's previews under the same rule: one free per stage, then PREVIEW_TIME_SHARE of the engine time
+const meanPreviewMs = mean(finalRun.previews.map((p) => p.costMs));
+const fullEngineMs = fullSteps * (invertStepMs + editStepMs);
+const fullPreviews = Math.min(2 * fullSteps, 2 + Math.floor((PREVIEW_TIME_SHARE * fullEngineMs) / meanPreviewMs));
+const fullPreviewShare = (fullPreviews * meanPreviewMs) / fullJobMs;
 const seconds = (ms: number | null) => (ms === null || !Number.isFinite(ms) ? 'n/a' : `${(ms / 1000).toFixed(1)} s`);
 
 const rows: [string, string][] = [
@@ -102,7 +111,8 @@ const rows: [string, string][] = [
 	['  inversion step / editing step (steady)', `${seconds(invertStepMs)} / ${seconds(editStepMs)}`],
 	[`full job, ${fullSteps} steps (extrapolated)`, seconds(fullJobMs)],
 	['previews in the measured job', `${finalRun.previews.length} over ${engineSteps} engine steps, ${seconds(previewCostMs)} = ${((100 * previewCostMs) / finalRun.totalMs).toFixed(1)} % of the job (budget ${PREVIEW_TIME_SHARE * 100} % of engine time)`],
-	['one preview (x0 + VAE decode + PNG)', seconds(mean(finalRun.previews.map((p) => p.costMs)))],
+	['one preview (x0 + VAE decode + PNG)', seconds(meanPreviewMs)],
+	[`previews in the full job (expected)`, `${fullPreviews} (every ${(2 * fullSteps / fullPreviews).toFixed(1)} steps), ${(100 * fullPreviewShare).toFixed(1)} % of the job`],
 ];
 for (const [name, value] of rows) console.log(`${name.padEnd(52)} ${value}`);
 console.log(
@@ -115,6 +125,7 @@ console.log(
 		final: {totalMs: Math.round(finalRun.totalMs), firstPreviewMs: finalRun.firstPreviewMs && Math.round(finalRun.firstPreviewMs), invertStepMs: Math.round(invertStepMs), editStepMs: Math.round(editStepMs)},
 		fullJobMsExtrapolated: Math.round(fullJobMs),
 		draftShareOfFullJob: draftRun ? Number((draftRun.totalMs / fullJobMs).toFixed(3)) : null,
-		previews: {count: finalRun.previews.length, engineSteps, costMs: Math.round(previewCostMs), shareOfJob: Number((previewCostMs / finalRun.totalMs).toFixed(4)), meanCostMs: Math.round(mean(finalRun.previews.map((p) => p.costMs)))},
+		previews: {count: finalRun.previews.length, engineSteps, costMs: Math.round(previewCostMs), shareOfJob: Number((previewCostMs / finalRun.totalMs).toFixed(4)), meanCostMs: Math.round(meanPreviewMs)},
+		fullJobPreviews: {count: fullPreviews, everySteps: Number(((2 * fullSteps) / fullPreviews).toFixed(1)), shareOfJob: Number(fullPreviewShare.toFixed(4))},
 	}),
 );
