@@ -27,6 +27,8 @@ export type ClipWorkerOptions = {
 	lockDurationMs?: number;
 	stalledIntervalMs?: number;
 	memoryBudgetInMegabytes?: number;
+	/** How long a start waits for Redis before failing with QUEUE_UNAVAILABLE. Default QUEUE_DEFAULTS.unreachableTimeoutMs. */
+	unreachableTimeoutMs?: number;
 	/** One line per job event, for people. Default: none. */
 	log?: (line: string) => void;
 };
@@ -114,15 +116,39 @@ export const startClipWorker = async (options: ClipWorkerOptions): Promise<ClipW
 		maxStalledCount: QUEUE_DEFAULTS.maxStalledCount,
 	});
 	worker.on('failed', (job, error) => log(`${job?.id ?? '?'}: failed: ${error.message}`));
-	worker.on('error', (error) => log(`queue error: ${error.message}`));
+	// ioredis reconnects forever (a worker is a daemon); say so once per error and half-minute, not per retry
+	let lastError = {message: '', at: 0};
+	worker.on('error', (error) => {
+		if (error.message !== lastError.message || Date.now() - lastError.at > 30_000) log(`queue error (reconnecting): ${error.message}`);
+		lastError = {message: error.message, at: Date.now()};
+	});
 	// cancellation reaches the worker that runs the job: every worker listens, the one running it aborts
 	const subscriber = new Redis(redisOptions(options.queue));
 	subscriber.on('error', () => undefined);
-	await subscriber.subscribe(CANCEL_CHANNEL);
 	subscriber.on('message', (_channel, jobId: string) => {
 		if (worker.cancelJob(jobId, 'cancelled by its coordinator')) log(`${jobId}: cancelling`);
 	});
-	await worker.waitUntilReady();
+	// at start, an unreachable Redis is a mistake to report, not an outage to wait out
+	const limitMs = options.unreachableTimeoutMs ?? QUEUE_DEFAULTS.unreachableTimeoutMs;
+	let timer: NodeJS.Timeout | undefined;
+	try {
+		await Promise.race([
+			Promise.all([worker.waitUntilReady(), subscriber.subscribe(CANCEL_CHANNEL)]),
+			new Promise((_, reject) => {
+				timer = setTimeout(
+					() => reject(new FateZeroError('QUEUE_UNAVAILABLE', `Redis at ${options.queue.host}:${options.queue.port} did not answer for ${Math.round(limitMs / 1000)} s. Start it, or check --queue redis://HOST:PORT.`)),
+					limitMs,
+				);
+			}),
+		]);
+	} catch (error) {
+		subscriber.disconnect();
+		await worker.close(true).catch(() => undefined);
+		await pool.dispose();
+		throw error;
+	} finally {
+		clearTimeout(timer);
+	}
 	return {
 		id,
 		async close({force = false} = {}) {

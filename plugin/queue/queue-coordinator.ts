@@ -54,7 +54,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  */
 export class QueueCoordinator {
 	private readonly queue: Queue<StageJobData>;
-	private readonly events: QueueEvents;
+	// made once the queue answers: BullMQ's QueueEvents cannot be closed before its first connection
+	private events: QueueEvents | null = null;
 	private readonly publisher: Redis;
 	// never loads an engine here: only its settings (provider, compute type) enter the keys
 	private readonly pool: EnginePool;
@@ -65,19 +66,23 @@ export class QueueCoordinator {
 	constructor(private readonly options: QueueCoordinatorOptions) {
 		const connection = redisOptions(options.queue);
 		this.queue = new Queue<StageJobData>(QUEUE_NAME, {connection});
-		this.events = new QueueEvents(QUEUE_NAME, {connection});
 		this.publisher = new Redis(connection);
 		this.queue.on('error', () => undefined);
-		this.events.on('error', () => undefined);
 		this.publisher.on('error', () => undefined);
 		this.pool = new EnginePool({cacheDir: options.cacheDir, executionProvider: options.executionProvider, computeType: options.computeType});
 		const notify = (jobId: string, kind: 'progress' | 'finished', data?: JobProgress) => {
 			for (const waiter of this.waiters.get(jobId) ?? []) waiter(kind, data);
 		};
-		this.events.on('progress', ({jobId, data}) => notify(jobId, 'progress', data as JobProgress));
-		this.events.on('completed', ({jobId}) => notify(jobId, 'finished'));
-		this.events.on('failed', ({jobId}) => notify(jobId, 'finished'));
-		this.ready = this.withRedis('connecting', () => Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]));
+		this.ready = this.withRedis('connecting', async () => {
+			await this.queue.waitUntilReady();
+			const events = new QueueEvents(QUEUE_NAME, {connection});
+			this.events = events;
+			events.on('error', () => undefined);
+			events.on('progress', ({jobId, data}) => notify(jobId, 'progress', data as JobProgress));
+			events.on('completed', ({jobId}) => notify(jobId, 'finished'));
+			events.on('failed', ({jobId}) => notify(jobId, 'finished'));
+			await events.waitUntilReady();
+		});
 		// awaited by the first clip that needs the queue; a run of cache hits never does
 		this.ready.catch(() => undefined);
 	}
@@ -240,7 +245,8 @@ export class QueueCoordinator {
 	/** Waits for the clips asked so far, then closes the connections (the queue and its jobs stay in Redis). */
 	async close(): Promise<void> {
 		await Promise.allSettled([...this.pending]);
-		await Promise.allSettled([this.queue.close(), this.events.close()]);
+		// a graceful close waits for Redis, but not for long when it went away
+		await Promise.race([Promise.allSettled([this.queue.close(), this.events?.close()]), sleep(2000)]);
 		this.publisher.disconnect();
 	}
 }

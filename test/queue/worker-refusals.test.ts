@@ -9,6 +9,7 @@ import {QueueCoordinator} from '../../plugin/queue/queue-coordinator.js';
 import {CANCELLED_PREFIX, parseQueueUrl, QUEUE_NAME, redisOptions} from '../../plugin/queue/queue-protocol.js';
 import {DirStore} from '../../plugin/store/dir-store.js';
 import {testClip, writeFrames} from '../jobs/job-test-helpers.js';
+import {freePort} from '../store/s3-test-server.js';
 import {startRedis, type RedisTestServer} from './redis-test-server.js';
 
 // What a worker refuses or abandons, in this process (one worker, a directory store): a job for
@@ -103,6 +104,21 @@ describe('worker refusals', () => {
 		}
 		expect(stalled).toEqual([]);
 		expect(lines.filter((line) => /: (invert|edit) of long$/.test(line))).toHaveLength(2);
+	});
+
+	it('Redis unreachable: a worker fails to start and a coordinator fails, both with QUEUE_UNAVAILABLE naming the address', async () => {
+		const port = await freePort();
+		const nowhere = {host: '127.0.0.1', port, db: 0};
+		await expect(startClipWorker({queue: nowhere, store, cacheDir: path.join(workspace, 'worker'), model: {value: 'generated:tiny', origin: 'test'}, unreachableTimeoutMs: 1000})).rejects.toMatchObject({
+			code: 'QUEUE_UNAVAILABLE',
+			message: expect.stringContaining(`127.0.0.1:${port}`),
+		});
+		const submitting = new QueueCoordinator({queue: nowhere, store, cacheDir: path.join(workspace, 'coordinator'), projectRoot: workspace, model: {value: 'generated:tiny', origin: 'test'}, publicDir: null, unreachableTimeoutMs: 1000});
+		try {
+			await expect(submitting.add(testClip({label: 'no-redis', prompt: 'a tiny car on a road'}))).rejects.toMatchObject({code: 'QUEUE_UNAVAILABLE', message: expect.stringMatching(/did not answer for 1 s .*not computed again when you rerun/)});
+		} finally {
+			await submitting.close();
+		}
 	});
 });
 
