@@ -1,3 +1,4 @@
+import {displayLabel} from '../clip/clip-limits.js';
 import type {ClipJobResult} from '../jobs/run-clip-job.js';
 import {formatTable} from './progress-display.js';
 
@@ -5,7 +6,7 @@ import {formatTable} from './progress-display.js';
 export const clipSummary = (clips: readonly ClipJobResult[]): string => {
 	const table = formatTable(
 		['clip', 'key', 'source', 'inversion', 'edit', 'model'],
-		clips.map((c) => [c.descriptor.label ?? c.descriptor.prompt.slice(0, 30), c.key.slice(0, 12), c.statuses.source, c.statuses.inversion, c.statuses.clip, c.generatedModel ? 'GENERATED (noise)' : 'configured']),
+		clips.map((c) => [displayLabel(c.descriptor.label ?? c.descriptor.prompt, 30), c.key.slice(0, 12), c.statuses.source, c.statuses.inversion, c.statuses.clip, c.generatedModel ? 'GENERATED (noise)' : 'configured']),
 	);
 	const generated = clips.filter((c) => c.generatedModel).length;
 	const warning = generated

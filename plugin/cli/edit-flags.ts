@@ -1,4 +1,5 @@
 import {parseArgs} from 'node:util';
+import {checkGuidance, checkPrompt, checkSteps} from '../clip/clip-limits.js';
 import {ENGINE_DEFAULTS} from '../clip/engine-defaults.js';
 import {ATTENTION_PRESETS, type AttentionPreset, type ReferenceFrameSpec} from '../clip/reference-frames.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
@@ -197,7 +198,10 @@ export const resolveEditFlags = (values: EditFlagValues, config: OfficialConfig 
 	if (values.out === undefined) throw optionError('fatezero edit needs --out DIR: the folder the edited frames are written to. Run "fatezero edit --help".');
 	const sourcePrompt = values['source-prompt'] ?? config?.dataset.prompt;
 	if (sourcePrompt === undefined) throw optionError('fatezero edit needs --source-prompt TEXT: the prompt that describes the input video (or --config with dataset_config.prompt).');
+	// the descriptor's own rules (clip-limits.ts), so the CLI accepts exactly what a clip does
+	checkPrompt(sourcePrompt, '--source-prompt');
 	const prompts = values.prompt ?? config?.edits.map((edit) => edit.prompt) ?? [];
+	prompts.forEach((prompt, k) => checkPrompt(prompt, prompts.length === 1 ? '--prompt' : `--prompt ${k + 1}`));
 	if (prompts.length === 0) throw optionError('fatezero edit needs at least one --prompt TEXT: the editing prompt(s), or --config with editing_prompts.');
 	const edits: FateZeroEdit[] = prompts.map((prompt, k) => {
 		if (config && !config.edits[k]) warn(`--prompt ${k} (${JSON.stringify(prompt)}) has no p2p_config entry in the config: the engine's defaults apply (cross and self ${ENGINE_DEFAULTS.crossReplace}, controller ${ENGINE_DEFAULTS.controller}).`);
@@ -219,8 +223,8 @@ export const resolveEditFlags = (values: EditFlagValues, config: OfficialConfig 
 	});
 	if (values['latent-blend'] && edits.some((edit) => !edit.blendWords)) warn('--latent-blend has no effect on prompts without blend words (give --blend-words).');
 
-	const steps = integerOption('steps', values.steps, config?.steps ?? ENGINE_DEFAULTS.steps);
-	const guidance = numberOption('guidance', values.guidance, config?.guidance ?? ENGINE_DEFAULTS.guidance);
+	const steps = checkSteps(integerOption('steps', values.steps, config?.steps ?? ENGINE_DEFAULTS.steps), '--steps');
+	const guidance = checkGuidance(numberOption('guidance', values.guidance, config?.guidance ?? ENGINE_DEFAULTS.guidance), '--guidance');
 	const requestedSource = choiceOption('attention-source', values['attention-source'], ATTENTION_SOURCES, ENGINE_DEFAULTS.attentionSource);
 	const storagePrecision = choiceOption('storage-precision', values['storage-precision'], STORAGE_PRECISIONS, ENGINE_DEFAULTS.storagePrecision);
 	const fusionMaxQueryTokens = integerOption('fusion-max-query-tokens', values['fusion-max-query-tokens'], ENGINE_DEFAULTS.fusionMaxQueryTokens);

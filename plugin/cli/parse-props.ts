@@ -1,4 +1,5 @@
 import {existsSync, readFileSync} from 'node:fs';
+import {parseJsonWithLimits} from '../clip/clip-limits.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
 
 /** `--props` as `npx remotion` takes it: inline JSON or the path of a JSON file. */
@@ -6,7 +7,7 @@ export const parsePropsOption = (value: string | undefined): Record<string, unkn
 	if (value === undefined) return {};
 	const text = existsSync(value) ? readFileSync(value, 'utf8') : value;
 	try {
-		const parsed = JSON.parse(text) as unknown;
+		const parsed = parseJsonWithLimits(text, '--props');
 		if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
 		return parsed as Record<string, unknown>;
 	} catch (error) {

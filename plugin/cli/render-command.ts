@@ -2,6 +2,7 @@ import {spawn} from 'node:child_process';
 import path from 'node:path';
 import {parseArgs} from 'node:util';
 import {FateZeroError} from '../errors/fatezero-error.js';
+import {markEntriesInUse} from '../frame-cache/entry-in-use.js';
 import type {JobProgress} from '../jobs/job-progress.js';
 import {resolveBrowserExecutable} from '../node/browser-executable.js';
 import {readVariantsFile} from '../node/parse-variants.js';
@@ -176,7 +177,14 @@ export const renderCommand = async (args: string[]): Promise<number> => {
 		if (browser) extra.push('--browser-executable', browser);
 	}
 	const output = path.resolve(positionals[2]);
-	const code = await runRemotionRender(remotionCliScript(project.remotionRoot), project.remotionRoot, [...positionals, ...passThrough, ...extra], project.envVariables);
+	// gc must not remove what this render shows while it runs
+	const usage = await markEntriesInUse(prepared.cacheDir, prepared.clips.flatMap((c) => [{kind: 'clips' as const, key: c.key}, {kind: 'sources' as const, key: c.sourceKey}]));
+	let code: number;
+	try {
+		code = await runRemotionRender(remotionCliScript(project.remotionRoot), project.remotionRoot, [...positionals, ...passThrough, ...extra], project.envVariables);
+	} finally {
+		await usage.release();
+	}
 	if (code !== 0) {
 		console.error(`✖ remotion render exited with code ${code}. The clips stay cached and published; fix the render problem and run again.`);
 		return code;

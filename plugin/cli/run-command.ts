@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import {parseArgs} from 'node:util';
+import {parseJsonWithLimits} from '../clip/clip-limits.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {loadRemotionProject} from '../node/remotion-project.js';
 import {JobQueue} from '../jobs/job-queue.js';
@@ -51,12 +52,19 @@ export const runCommand = async (args: string[]): Promise<number> => {
 		throw new FateZeroError('INVALID_OPTION', `fatezero run takes one clip descriptor file; got ${positionals.length}. Run "fatezero run --help".`);
 	}
 	const file = path.resolve(positionals[0]);
+	let text: string;
+	try {
+		text = readFileSync(file, 'utf8');
+	} catch (error) {
+		const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as NodeJS.ErrnoException).code})`;
+		throw new FateZeroError('INVALID_INPUT', `Clip descriptor ${file} ${reason}. Pass a JSON file with at least {"source", "sourcePrompt", "prompt"}.`);
+	}
 	let descriptor: unknown;
 	try {
-		descriptor = JSON.parse(readFileSync(file, 'utf8'));
+		// size and nesting limits before JSON.parse (a deeply nested file would overflow its stack)
+		descriptor = parseJsonWithLimits(text, `Clip descriptor ${file}`);
 	} catch (error) {
-		const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `is not valid JSON (${(error as Error).message})`;
-		throw new FateZeroError('INVALID_INPUT', `Clip descriptor ${file} ${reason}. Pass a JSON file with at least {"source", "sourcePrompt", "prompt"}.`);
+		throw new FateZeroError('INVALID_INPUT', `${(error as Error).message} Pass a JSON file with at least {"source", "sourcePrompt", "prompt"}.`);
 	}
 	const budget = values['memory-budget-mb'] === undefined ? undefined : Number(values['memory-budget-mb']);
 	if (budget !== undefined && !(budget > 0)) throw new FateZeroError('INVALID_OPTION', `--memory-budget-mb must be a positive number of megabytes; got "${values['memory-budget-mb']}".`);

@@ -1,5 +1,6 @@
 import {existsSync, readFileSync} from 'node:fs';
 import path from 'node:path';
+import {parseJsonWithLimits} from '../clip/clip-limits.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
 
 /** One output of a batch: a name (the output file's stem) and the props it overrides. */
@@ -60,9 +61,9 @@ export const readVariantsFile = (file: string): RenderVariant[] => {
 	if (!existsSync(resolved)) throw new FateZeroError('INVALID_OPTION', `--variants ${resolved} does not exist. Pass a JSON file with an array of {"name", "props"} objects.`);
 	let value: unknown;
 	try {
-		value = JSON.parse(readFileSync(resolved, 'utf8'));
+		value = parseJsonWithLimits(readFileSync(resolved, 'utf8'), `--variants ${resolved}`);
 	} catch (error) {
-		throw new FateZeroError('INVALID_INPUT', `--variants ${resolved} is not valid JSON (${(error as Error).message}). It must hold an array of {"name", "props"} objects.`);
+		throw new FateZeroError('INVALID_INPUT', `${(error as Error).message.replace(/\.$/, '')}. It must hold an array of {"name", "props"} objects.`);
 	}
 	return parseVariants(value, path.basename(resolved));
 };

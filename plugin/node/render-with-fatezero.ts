@@ -1,6 +1,7 @@
 import {rmSync} from 'node:fs';
 import path from 'node:path';
 import {renderMedia, selectComposition, type Codec} from '@remotion/renderer';
+import {markEntriesInUse} from '../frame-cache/entry-in-use.js';
 import {prerender, type PrerenderOptions, type PrerenderResult} from './prerender.js';
 import {resolveBrowserExecutable} from './browser-executable.js';
 import {bundleProject} from './bundle-project.js';
@@ -25,6 +26,8 @@ export const renderWithFateZero = async (options: RenderWithFateZeroOptions): Pr
 	const {project} = prepared;
 	const browserExecutable = resolveBrowserExecutable(options.browserExecutable ?? project.browserExecutable);
 	const serveUrl = options.serveUrl ?? (await bundleProject(options.entryPoint, project));
+	// gc must not remove what this render shows while it runs
+	const usage = await markEntriesInUse(prepared.cacheDir, prepared.clips.flatMap((c) => [{kind: 'clips' as const, key: c.key}, {kind: 'sources' as const, key: c.sourceKey}]));
 	try {
 		const inputProps = options.inputProps ?? {};
 		const composition = await selectComposition({serveUrl, id: options.compositionId, inputProps, browserExecutable, envVariables: project.envVariables, logLevel: 'error'});
@@ -45,6 +48,7 @@ export const renderWithFateZero = async (options: RenderWithFateZeroOptions): Pr
 		});
 		return {...prepared, outputLocation};
 	} finally {
+		await usage.release();
 		if (!options.serveUrl) rmSync(serveUrl, {recursive: true, force: true});
 	}
 };
