@@ -10,7 +10,7 @@ import {fateZeroClip} from '../../plugin/clip/fatezero-clip.js';
 import {resolveBrowserExecutable} from '../../plugin/node/browser-executable.js';
 import type {StudioJobState} from '../../plugin/clip/studio-job-state.js';
 import {tempWorkspace, waitFor, writeFrames} from './studio-test-helpers.js';
-import {draftedClip, durationClip, FLAKY_SOURCE, flakyClip, previewClip, slowClip, typedClip, WORKBENCH_SOURCE} from './workbench-fixture/workbench-clips.js';
+import {draftedClip, durationClip, FLAKY_SOURCE, flakyClip, orphanClip, previewClip, slowClip, typedClip, WORKBENCH_SOURCE} from './workbench-fixture/workbench-clips.js';
 
 // Must show (issue 13): Studio as the editing workbench, in headless Debian Chromium. Typing a
 // prompt in the props panel asks for one job; a running job is cancelled from the card; a failed
@@ -201,6 +201,27 @@ describe.skipIf(!browserExecutable)('Studio as the editing workbench', () => {
 		expect(cancelled.draftText).toContain('Retry');
 		expect(await jobState(key)).toMatchObject({status: 'cancelled', cancelledBy: 'user'});
 		expect(stdout).toContain(`⊘ job ${key.slice(0, 12)} "slow" cancelled`);
+	});
+
+	it('cancels a running job once no open composition shows its clip (after the grace period)', async () => {
+		await open('OrphanClip');
+		const key = descriptorKey(orphanClip);
+		await waitFor('the final job to run', async () => ((await jobState(key))?.stage === 'invert' ? true : undefined), 60_000, 100).catch((error: Error) => {
+			throw new Error(`${error.message}\n${output()}`);
+		});
+		// another composition, chosen in Studio's sidebar (no reload: the clip unmounts)
+		const clicked = await page.evaluate(() => {
+			const label = Array.from(document.querySelectorAll<HTMLElement>('body *')).find((element) => element.childElementCount === 0 && element.textContent === 'DurationClip');
+			const target = label?.closest<HTMLElement>('a, button, [role="button"], [tabindex]') ?? label;
+			target?.click();
+			return Boolean(target);
+		});
+		expect(clicked).toBe(true);
+		const cancelled = await waitFor('the job to be cancelled as unused', async () => {
+			const state = await jobState(key);
+			return state?.status === 'cancelled' ? state : undefined;
+		}, 30_000, 200);
+		expect(cancelled.cancelledBy).toBe('unused');
 	});
 
 	it('shows a draft marked, then the final clip in its place', async () => {

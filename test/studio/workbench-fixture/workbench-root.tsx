@@ -1,7 +1,7 @@
 import {AbsoluteFill, Composition, useVideoConfig} from 'remotion';
 import {z} from 'zod';
 import {clipDescriptorSchema, FateZeroClip, fateZeroMetadata, studioClip, studioClipSchema} from '../../../plugin/index.js';
-import {draftedClip, durationClip, flakyClip, previewClip, slowClip, typedClip} from './workbench-clips.js';
+import {draftedClip, durationClip, flakyClip, orphanClip, previewClip, slowClip, typedClip} from './workbench-clips.js';
 
 const schema = z.object({clip: clipDescriptorSchema});
 // the Studio-editable form: every field has an editor in the props panel
@@ -32,6 +32,7 @@ export const WorkbenchRoot: React.FC = () => (
 			defaultProps={{clip: studioClip(typedClip)}}
 		/>
 		<Composition id="SlowClip" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: slowClip}} />
+		<Composition id="OrphanClip" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: orphanClip}} />
 		<Composition id="FlakyClip" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: flakyClip}} />
 		<Composition id="DraftedClip" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: draftedClip}} />
 		<Composition id="PreviewClip" {...common} calculateMetadata={fateZeroMetadata()} durationInFrames={4} defaultProps={{clip: previewClip}} />
