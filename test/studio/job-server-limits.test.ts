@@ -160,7 +160,7 @@ describe('cancel and retry', () => {
 		const key = keyOf('flaky');
 		await settle();
 		job(key).reject(new Error('source "frames" does not exist'));
-		await waitFor('the failure', async () => ((await state(key)).status === 'failed' ? true : undefined), 2000, 20);
+		await waitFor('the failure', async () => ((await state(key)).status === 'failed' ? true : undefined), 30_000, 20);
 		expect((await state(key)).error).toContain('does not exist');
 		expect((await post(clip('flaky'))).status).toBe(202);
 		await settle();
@@ -168,7 +168,7 @@ describe('cancel and retry', () => {
 		const done = await waitFor('the retry', async () => {
 			const now = await state(key);
 			return now.status === 'done' ? now : undefined;
-		}, 2000, 20);
+		}, 30_000, 20);
 		expect(done).toMatchObject({editKey: 'f'.repeat(64)});
 		expect(done.error).toBeUndefined();
 	});

@@ -222,10 +222,10 @@ describe('job server: jobs', () => {
 		const done = await waitFor('the job to be done', async () => {
 			const state = (await (await fetch(`${server.url}/jobs/${key}`)).json()) as StudioJobState;
 			return state.status === 'done' ? state : undefined;
-		}, 2000, 20);
+		}, 30_000, 20);
 		expect(done).toMatchObject({stage: 'done', editKey: 'e'.repeat(64)});
 		expect(((await (await fetch(`${server.url}/jobs`)).json()) as StudioJobState[]).map((s) => s.descriptorKey)).toContain(key);
-		await waitFor('the events', () => (events.some((e) => e.status === 'done') ? true : undefined), 2000, 20);
+		await waitFor('the events', () => (events.some((e) => e.status === 'done') ? true : undefined), 30_000, 20);
 		expect(events.map((e) => `${e.status}/${e.stage}`)).toEqual(['queued/queued', 'running/import', 'running/invert', 'done/done']);
 		await reader.cancel();
 
@@ -236,7 +236,7 @@ describe('job server: jobs', () => {
 		const failed = await waitFor('the job to fail', async () => {
 			const state = (await (await fetch(`${server.url}/jobs/${key}`)).json()) as StudioJobState;
 			return state.status === 'failed' ? state : undefined;
-		}, 2000, 20);
+		}, 30_000, 20);
 		expect(failed.error).toBe('frames.count: the source has only 2 frames');
 	});
 
