@@ -147,7 +147,7 @@ type SizeRun = {
 
 const runSize = async (size: number): Promise<SizeRun> => {
 	const store = mkdtempSync(path.join(os.tmpdir(), `fatezero-bench-clip-${size}-`));
-	const clock = new StageClock(cores.threads);
+	const clock = new StageClock(cores.threads, (label) => log(`${size}²: ${label}`));
 	let phase: 'inversion' | 'editing' = 'inversion';
 	const stepStart = {inversion: 0, editing: 0};
 	const stepEnds: {inversion: number[]; editing: number[]} = {inversion: [], editing: []};
@@ -264,15 +264,18 @@ for (const size of sizes) {
 }
 
 // tables
+/** The job's own CPU time ÷ usable cores (ms): its length on an otherwise idle machine, for stages that keep every core busy. */
+const cpuBoundMs = (run: SizeRun) => run.stages.reduce((sum, s) => sum + s.cpuMs, 0) / cores.threads;
 const pct = (v: number | null) => (v === null ? '-' : `${Math.round(100 * v)}%`);
 const num = (v: number) => String(Math.round(v));
-const header = ['stage'.padEnd(28), 'ms'.padStart(8), 'job'.padStart(5), 'CPU'.padStart(5), 'ORT ms'.padStart(8), 'ORT CPU'.padStart(8), 'JS ms'.padStart(7), 'JS CPU'.padStart(7), 'others'.padStart(7), `@${extrapolateTo} steps`.padStart(10)].join(' ');
+const header = ['stage'.padEnd(28), 'ms'.padStart(8), 'job'.padStart(5), 'CPU'.padStart(5), 'ORT ms'.padStart(8), 'ORT CPU'.padStart(8), 'JS ms'.padStart(7), 'JS CPU'.padStart(7), 'others'.padStart(7), `@${extrapolateTo} steps`.padStart(10), 'CPU-s/cores'.padStart(12)].join(' ');
 const lines: string[] = [
 	'',
 	`Time per clip: one clip job end to end (keys, import, inversion, edit, decode, publish), SD-1.5 architecture with random weights, ${frameCount} frames × ${steps} steps, ${executionProvider} ${computeType}`,
 	`node ${process.version} · onnxruntime-node ${ortVersion} · ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}) · cores usable ${cores.describe} · ORT threads ${threads ?? `default (${defaultThreadCount().describe})`} · sharp.concurrency() ${sharp.concurrency()} · UV_THREADPOOL_SIZE ${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}`,
 	`source ${source} · model ${modelDir} (${generated.alreadyExisted ? 'reused' : 'generated'})`,
 	'CPU = this process\'s CPU time ÷ (wall × usable cores); ORT/JS split it into time inside session.run and time between runs; others = CPU other processes took ÷ (wall × all CPUs)',
+	'CPU-s/cores = the stage\'s own CPU time ÷ usable cores: about what it takes with every core to itself, when it keeps them all busy (a floor where it does not; a rough guide when others took the CPU)',
 ];
 for (const run of runs) {
 	const total50 = [...run.extrapolatedMs.values()].reduce((a, b) => a + b, 0);
@@ -294,9 +297,10 @@ for (const run of runs) {
 				pct(s.jsCpuShare).padStart(7),
 				pct(s.othersShare).padStart(7),
 				num(run.extrapolatedMs.get(s.label) ?? s.ms).padStart(10),
+				num(s.cpuMs / cores.threads).padStart(12),
 			].join(' '),
 		),
-		`${'total'.padEnd(28)} ${num(run.totalMs).padStart(8)} ${'100%'.padStart(5)} ${pct(run.jobCpuShare).padStart(5)} ${' '.repeat(42)}${num(total50).padStart(10)}`,
+		`${'total'.padEnd(28)} ${num(run.totalMs).padStart(8)} ${'100%'.padStart(5)} ${pct(run.jobCpuShare).padStart(5)} ${' '.repeat(42)}${num(total50).padStart(10)} ${num(cpuBoundMs(run)).padStart(12)}`,
 		`per step: inversion ${run.stepMs.inversion.map(num).join(' ')} ms; editing ${run.stepMs.editing.map(num).join(' ')} ms (the first includes ORT's first run of the shape)`,
 		`× = grows with the steps; @${extrapolateTo}: first step + ${extrapolateTo - 1} × median of the later steps, stores scaled by ${extrapolateTo}/${steps}: ${seconds(total50)} s per clip, ${seconds(total50 - load50)} s with the engine loaded`,
 	);
@@ -335,6 +339,7 @@ for (const run of runs) {
 	const load = run.stages.find((x) => x.label === 'load (graphs, sessions)')?.ms ?? 0;
 	figures[`clip_s_${s}`] = seconds(run.totalMs);
 	figures[`clip_s_${s}_loaded`] = seconds(run.totalMs - load);
+	figures[`clip_cpu_s_per_core_${s}`] = seconds(cpuBoundMs(run));
 	figures[`clip_s_${s}_at_${extrapolateTo}`] = seconds(total50);
 	figures[`clip_s_${s}_at_${extrapolateTo}_loaded`] = seconds(total50 - (run.extrapolatedMs.get('load (graphs, sessions)') ?? 0));
 	figures[`invert_ms_per_step_${s}`] = round(median(run.stepMs.inversion.slice(1).length ? run.stepMs.inversion.slice(1) : run.stepMs.inversion));

@@ -40,13 +40,17 @@ export class StageClock {
 	private readonly totals = new Map<string, StageTotals>();
 	private current: {label: string; wall: number; cpu: number; machine: number | null} | null = null;
 
-	/** `cores`: the cores this process may use, the denominator of every CPU share. */
-	constructor(readonly cores: number) {}
+	/** `cores`: the cores this process may use, the denominator of every CPU share; `onEnter` sees each new stage (progress logs). */
+	constructor(
+		readonly cores: number,
+		private readonly onEnter?: (label: string) => void,
+	) {}
 
 	/** The stage running from now on (re-entering a label adds to its totals). */
 	enter(label: string): void {
 		if (this.current?.label === label) return;
 		this.close();
+		this.onEnter?.(label);
 		this.current = {label, wall: performance.now(), cpu: ownCpuMs(), machine: machineBusyMs()};
 	}
 
