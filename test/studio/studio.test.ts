@@ -153,9 +153,10 @@ describe('fatezero studio', () => {
 		expect(cards.length).toBeGreaterThan(0);
 		expect(cards.every((s) => s.cardKey === key)).toBe(true);
 		expect(cards[0].card).toContain('FateZero · studio test clip');
+		// 'done' too: the last progress event (done 1/1) can be sampled before the job's state turns done
 		const progress = cards.filter((s) => /step \d+\/\d+/.test(s.card!) && s.status === 'running');
 		expect(progress.length, JSON.stringify(cards.map((c) => c.card))).toBeGreaterThan(0);
-		expect(progress.every((s) => ['import', 'load', 'invert', 'edit', 'decode', 'publish', 'wait'].includes(s.stage!))).toBe(true);
+		expect(progress.every((s) => ['import', 'load', 'invert', 'edit', 'decode', 'publish', 'wait', 'done'].includes(s.stage!)), JSON.stringify(progress.map((s) => s.stage))).toBe(true);
 		expect(cards.some((s) => s.preview === 64), 'the preview frame was shown').toBe(true);
 
 		// then the edited frames, served by Studio from a cache entry it did not have when it started
