@@ -41,9 +41,9 @@ export const testClip = (overrides: Record<string, unknown> = {}): Record<string
  * them. The inference worker is bundled beside it as inference-worker.js, the name
  * start-inference-worker.ts looks for next to compiled code.
  */
-export const bundleCli = async (outDir: string): Promise<string> => {
+export const bundleCli = async (outDir: string, entry = 'test/jobs/fixtures/fatezero-cli.ts'): Promise<string> => {
 	const result = await build({
-		entryPoints: {fatezero: path.resolve('test/jobs/fixtures/fatezero-cli.ts'), 'inference-worker': path.resolve('plugin/runtime/inference-worker.ts')},
+		entryPoints: {fatezero: path.resolve(entry), 'inference-worker': path.resolve('plugin/runtime/inference-worker.ts')},
 		bundle: true,
 		platform: 'node',
 		format: 'esm',

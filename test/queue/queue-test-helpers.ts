@@ -1,27 +1,9 @@
 import {spawn, type ChildProcess} from 'node:child_process';
-import {existsSync, symlinkSync, writeFileSync} from 'node:fs';
-import path from 'node:path';
-import {build} from 'esbuild';
-import {childEnv} from '../jobs/job-test-helpers.js';
+import {bundleCli, childEnv} from '../jobs/job-test-helpers.js';
 import {S3_TEST_CREDENTIALS} from '../store/s3-test-server.js';
 
 /** The run/worker/cache CLI (fixtures/fatezero-cli.ts) bundled with esbuild into outDir, packages external (see bundleCli in the job tests). */
-export const bundleQueueCli = async (outDir: string): Promise<string> => {
-	const result = await build({
-		entryPoints: {fatezero: path.resolve('test/queue/fixtures/fatezero-cli.ts'), 'inference-worker': path.resolve('plugin/runtime/inference-worker.ts')},
-		bundle: true,
-		platform: 'node',
-		format: 'esm',
-		target: 'node20',
-		packages: 'external',
-		outdir: outDir,
-		logLevel: 'silent',
-	});
-	if (result.errors.length > 0) throw new Error(result.errors.map((e) => e.text).join('\n'));
-	writeFileSync(path.join(outDir, 'package.json'), '{"type": "module"}\n');
-	if (!existsSync(path.join(outDir, 'node_modules'))) symlinkSync(path.resolve('node_modules'), path.join(outDir, 'node_modules'), 'junction');
-	return path.join(outDir, 'fatezero.js');
-};
+export const bundleQueueCli = (outDir: string): Promise<string> => bundleCli(outDir, 'test/queue/fixtures/fatezero-cli.ts');
 
 export type WorkerProcess = {child: ChildProcess; pid: number; output: () => string; exited: Promise<number | null>};
 
