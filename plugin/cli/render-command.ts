@@ -13,13 +13,13 @@ import {clipsJson, clipSummary} from './clip-summary.js';
 import {withArgErrors} from './parse-cli-args.js';
 import {parsePropsOption} from './parse-props.js';
 import {PRERENDER_OPTIONS} from './prerender-command.js';
-import {coordinatorFromFlags} from '../queue/distributed-flags.js';
+import {coordinatorFromFlags, DISTRIBUTED_HELP} from '../queue/distributed-flags.js';
 import {createProgressDisplay, formatTable} from './progress-display.js';
 import {printSettings, SETTINGS_HELP, settingsFromFlags} from './settings-flags.js';
 import {splitCliArgs} from './split-cli-args.js';
 
-export const RENDER_HELP = `fatezero render <entry> <composition> <out> [--json-progress] [remotion render flags] [settings]
-fatezero render <entry> <composition> --variants FILE --out-dir DIR [--props JSON|FILE] [--codec C] [--concurrency N|P%] [--fail-fast] [--json] [--json-progress] [settings]
+export const RENDER_HELP = `fatezero render <entry> <composition> <out> [--json-progress] [--queue URL --store URL] [remotion render flags] [settings]
+fatezero render <entry> <composition> --variants FILE --out-dir DIR [--props JSON|FILE] [--codec C] [--concurrency N|P%] [--fail-fast] [--json] [--json-progress] [--queue URL --store URL] [settings]
 
 Pre-renders the composition's clips (as \`fatezero prerender\`), then runs \`npx remotion render\`
 of your project with every other flag as you gave it: --codec, --crf, --concurrency (N or "50%"),
@@ -35,8 +35,17 @@ queue, so variants of one source and source prompt share one inversion; each var
 soon as its own clips are ready. Ends with a table and <out-dir>/manifest.json (same rows).
 Exit code 1 when any variant failed.
 
+With --queue and --store (a single output or --variants), the clip jobs run on the workers
+(\`fatezero worker\`) instead of this machine: every variant's inversions and edits are queued at
+once, so variants of one source share one inversion and the workers edit them in parallel; each
+finished clip is copied back into the local cache and public dir, and each variant renders here
+as soon as its own clips are back. --fail-fast and Ctrl-C cancel the queued jobs (a worker stops
+the one it runs); finished stages stay in the store.
+
   --json-progress      Clip job progress as NDJSON events on stderr ({"job", "type": "progress", "version": 1, …});
                        without a terminal, percentage lines.
+
+${DISTRIBUTED_HELP}
 
 ${SETTINGS_HELP}`;
 
@@ -78,7 +87,6 @@ const renderVariantsCommand = async ({values, positionals}: Parsed): Promise<num
 	if (positionals.length !== 2) {
 		throw new FateZeroError('INVALID_OPTION', `fatezero render --variants takes <entry> <composition> (outputs go to --out-dir); got ${positionals.length} arguments. Run "fatezero render --help".`);
 	}
-	if (values.queue !== undefined || values.store !== undefined) throw new FateZeroError('INVALID_OPTION', '--queue/--store do not combine with --variants yet: run "fatezero prerender --queue … --store …" once per variant\'s props, then "fatezero render --variants" renders from the cache.');
 	if (!values['out-dir']) throw new FateZeroError('INVALID_OPTION', '--variants needs --out-dir DIR: each variant renders to DIR/<name>.mp4. Run "fatezero render --help".');
 	const settings = settingsFromFlags(values);
 	const variants = readVariantsFile(values.variants!);
@@ -89,8 +97,11 @@ const renderVariantsCommand = async ({values, positionals}: Parsed): Promise<num
 	const writeJson = (event: object) => process.stderr.write(`${JSON.stringify(event)}\n`);
 	// The bars print a stage name; a render is one more stage of a variant's line.
 	const showVariant = (event: VariantProgress) => display.update({...event, job: `▶ ${event.variant}`, stage: (event.stage === 'rendering' ? 'render' : event.stage) as JobProgress['stage']});
+	const onProgress = json ? writeJson : display.update;
+	// with --queue, the clip jobs run on remote workers; the renders still run here, one per variant
+	const distributed = coordinatorFromFlags(values, {cacheDir: settings.cacheDir.value, projectRoot: settings.projectRoot, model: settings.model, executionProvider: settings.executionProvider.value, computeType: settings.computeType.value, publicDir: project.publicDir.value, onProgress});
 	const abort = new AbortController();
-	const onSignal = () => abort.abort(new FateZeroError('ABORTED', 'Cancelled (SIGINT): finished clips stay cached; run the command again to resume.'));
+	const onSignal = () => abort.abort(new FateZeroError('ABORTED', `Cancelled (SIGINT): finished clips stay ${distributed ? 'in the store' : 'cached'}; run the command again to resume.`));
 	process.once('SIGINT', onSignal);
 	const started = performance.now();
 	try {
@@ -108,10 +119,12 @@ const renderVariantsCommand = async ({values, positionals}: Parsed): Promise<num
 			concurrency: concurrencyOption(values.concurrency),
 			failFast: values['fail-fast'] === true,
 			signal: abort.signal,
-			onProgress: json ? writeJson : display.update,
+			onProgress,
 			onVariantProgress: json ? writeJson : showVariant,
 			onBundleProgress: json ? (percent) => writeJson({bundle: percent}) : undefined,
+			queue: distributed ?? undefined,
 		});
+		if (distributed?.frameBaseUrl) console.error(`Frames are also at ${distributed.frameBaseUrl} (--frame-base-url for renders that read them by URL, e.g. on Lambda).`);
 		console.log(variantsTable(result.variants));
 		for (const row of result.variants) if (row.error) console.error(`✖ ${row.variant}: ${row.error}`);
 		console.log(`${result.variants.filter((r) => r.status === 'rendered').length}/${result.variants.length} variants rendered in ${seconds(performance.now() - started)}; manifest: ${result.manifestPath}`);
@@ -119,6 +132,8 @@ const renderVariantsCommand = async ({values, positionals}: Parsed): Promise<num
 		return result.ok ? 0 : 1;
 	} finally {
 		process.off('SIGINT', onSignal);
+		// waits for the jobs asked (a cancelled batch's are stopping), then closes the Redis connections
+		await distributed?.close();
 	}
 };
 

@@ -81,8 +81,12 @@ export type RenderVariantsOptions = {
 	concurrency?: number | string | null;
 	/** Stop at the first failed variant (the rest are 'skipped'); default: render the others and report. */
 	failFast?: boolean;
-	/** Jobs go on this queue (shared with other work); default: a new queue for the batch, closed at the end. */
-	queue?: JobQueue;
+	/**
+	 * Jobs go on this queue (shared with other work; a QueueCoordinator sends them to remote workers,
+	 * and its onProgress reports them); the caller closes it. Default: a new local queue for the
+	 * batch, closed at the end.
+	 */
+	queue?: ClipQueue;
 	/** Clip-job progress (the same events as prerender). */
 	onProgress?: OnJobProgress;
 	onVariantProgress?: (event: VariantProgress) => void;
@@ -101,6 +105,9 @@ export type RenderVariantsResult = {
 	/** Every variant rendered. */
 	ok: boolean;
 };
+
+/** What the batch needs of a queue: JobQueue (this machine) or QueueCoordinator (remote workers). */
+export type ClipQueue = Pick<JobQueue, 'add' | 'close'>;
 
 type Planned = RenderVariant & {inputProps: Record<string, unknown>; descriptors: ClipDescriptor[]; output: string};
 
@@ -165,9 +172,10 @@ const etaFrom = (started: number, step: number, total: number): number | null =>
 /**
  * Renders one composition once per variant (design: batches). Every variant is validated and its
  * clips discovered before any engine job starts; the project is bundled once; all clip jobs go on
- * one JobQueue (one device queue), so variants of one source and source prompt share a single
- * inversion through the cache. Each variant renders as soon as its own clips are ready, one render
- * at a time, while later variants' jobs keep the engine busy. Writes `<outDir>/manifest.json`.
+ * one queue (a JobQueue on this device, or a QueueCoordinator for remote workers), so variants of
+ * one source and source prompt share a single inversion through the cache (or the shared store).
+ * Each variant renders here as soon as its own clips are ready, one render at a time, while later
+ * variants' jobs keep the engines busy. Writes `<outDir>/manifest.json`.
  */
 export const renderVariants = async (options: RenderVariantsOptions): Promise<RenderVariantsResult> => {
 	const origin = options.variantsOrigin ?? 'variants';
@@ -206,7 +214,7 @@ export const renderVariants = async (options: RenderVariantsOptions): Promise<Re
 	const stop = new AbortController();
 	const onOuterAbort = () => stop.abort(options.signal?.reason ?? new FateZeroError('ABORTED', 'Cancelled.'));
 	options.signal?.addEventListener('abort', onOuterAbort, {once: true});
-	let queue: JobQueue | null = null;
+	let queue: ClipQueue | null = null;
 	try {
 		const planned = await planVariants({serveUrl, compositionId: options.compositionId, variants, inputProps: options.inputProps ?? {}, outDir, extension, select, origin});
 		if (options.signal?.aborted) throw options.signal.reason;

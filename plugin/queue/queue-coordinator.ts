@@ -62,6 +62,8 @@ export class QueueCoordinator {
 	private readonly waiters = new Map<string, Set<(kind: 'progress' | 'finished', data?: JobProgress) => void>>();
 	private readonly ready: Promise<unknown>;
 	private readonly pending = new Set<Promise<unknown>>();
+	// stage jobs this coordinator is waiting for: a second clip needing one (variants of one source) joins it
+	private readonly inFlight = new Set<string>();
 
 	constructor(private readonly options: QueueCoordinatorOptions) {
 		const connection = redisOptions(options.queue);
@@ -151,6 +153,11 @@ export class QueueCoordinator {
 		const key = stageKey(stage, job.keys);
 		const jobId = stageJobId(stage, job.keys);
 		if (await store.head(kind, key)) return 'hit';
+		if (signal?.aborted) throw new FateZeroError('ABORTED', `Cancelled before ${jobId} was queued.`, {cause: signal.reason});
+		// 'joined': another clip of this batch, or another coordinator, queued the stage first
+		let joined = this.inFlight.has(jobId);
+		const owner = !joined;
+		this.inFlight.add(jobId);
 		const data: StageJobData = {
 			stage,
 			label: job.descriptor.label ?? job.descriptorKey.slice(0, 12),
@@ -166,9 +173,20 @@ export class QueueCoordinator {
 		const submit = () =>
 			this.withRedis(`queueing ${jobId}`, () => this.queue.add(stage, data, {jobId, attempts: 3, backoff: {type: 'exponential', delay: 2000}, removeOnComplete: true, removeOnFail: {age: 24 * 3600}}));
 		// a failure left from an earlier run is retried once; a failure of our own submission is the answer
-		const prior = await this.withRedis(`checking ${jobId}`, () => this.queue.getJob(jobId));
-		if (prior && (await prior.getState()) === 'failed') await this.withRedis(`retrying ${jobId}`, () => prior.retry('failed'));
-		else await submit();
+		let retried = false;
+		try {
+			const prior = await this.withRedis(`checking ${jobId}`, () => this.queue.getJob(jobId));
+			const priorState = prior ? await this.withRedis(`checking ${jobId}`, () => prior.getState()) : null;
+			if (prior && priorState === 'failed') await this.withRedis(`retrying ${jobId}`, () => prior.retry('failed'));
+			else {
+				if (prior) joined = true;
+				await submit();
+			}
+		} catch (error) {
+			if (owner) this.inFlight.delete(jobId);
+			throw error;
+		}
+		const done = (): GetOrComputeStatus => (joined ? 'joined' : 'computed');
 		job.tick('queued', 0, 1);
 		let wake: () => void = () => undefined;
 		const waiter = (kind: 'progress' | 'finished', event?: JobProgress) => {
@@ -178,18 +196,17 @@ export class QueueCoordinator {
 		const set = this.waiters.get(jobId) ?? new Set();
 		set.add(waiter);
 		this.waiters.set(jobId, set);
-		let retried = false;
 		try {
 			for (;;) {
 				if (signal?.aborted) {
 					await this.cancel(jobId);
 					throw new FateZeroError('ABORTED', `Cancelled while ${jobId} ran: its worker was told to stop. Finished stages stay in the store; run again to resume.`, {cause: signal.reason});
 				}
-				if (await store.head(kind, key)) return 'computed';
+				if (await store.head(kind, key)) return done();
 				const queued = await this.withRedis(`checking ${jobId}`, () => this.queue.getJob(jobId));
 				if (!queued) {
 					// removed on completion just now, or lost with a Redis restart: the store decides
-					if (await store.head(kind, key)) return 'computed';
+					if (await store.head(kind, key)) return done();
 					await submit();
 				} else {
 					const state = await this.withRedis(`checking ${jobId}`, () => queued.getState());
@@ -213,6 +230,7 @@ export class QueueCoordinator {
 		} finally {
 			set.delete(waiter);
 			if (set.size === 0) this.waiters.delete(jobId);
+			if (owner) this.inFlight.delete(jobId);
 		}
 	}
 
