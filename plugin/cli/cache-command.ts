@@ -19,8 +19,11 @@ Subcommands:
   verify                   Re-hashes every file against its entry's manifest; exits 1 and lists
                            the corrupt entries if there are any.
   gc                       Removes entries not used for --keep-days days and entries without a
-                           complete manifest, never one that a running job holds or uses; also
-                           removes crashed writers' temporary folders and stale locks.
+                           complete manifest, never one that a running job holds or uses, with the
+                           public copies of removed clips and sources and the public index records
+                           naming them; also removes crashed writers' temporary folders and stale
+                           locks. The bytes it reports are those really freed (a file still
+                           hard-linked elsewhere frees nothing).
 
 Options:
   --cache-dir DIR          Default FATEZERO_CACHE_DIR or ./cache.
@@ -33,8 +36,9 @@ Options:
                            (inversions of a corrupt source, clips of a corrupt inversion), and the
                            index records and public copies pointing at them; all are recomputed on
                            demand.
-  --public-dir DIR         verify --remove-corrupt: the Remotion public dir whose fatezero/ folder is
-                           cleaned too. Default FATEZERO_PUBLIC_DIR, fatezero.config.json, remotion.config.ts, ./public.`;
+  --public-dir DIR         gc, verify --remove-corrupt: the Remotion public dir whose fatezero/ folder is
+                           cleaned too (only copies of the entries removed). Default FATEZERO_PUBLIC_DIR,
+                           fatezero.config.json, remotion.config.ts, ./public.`;
 
 const SUBCOMMANDS = ['ls', 'verify', 'gc'] as const;
 
@@ -132,18 +136,22 @@ const verify = async (cacheDir: string, json: boolean, removeCorrupt: boolean, p
 	return report.corrupt.length === 0 ? 0 : 1;
 };
 
-const collect = async (cacheDir: string, json: boolean, keepDays: number, dryRun: boolean): Promise<number> => {
-	const report = await gcCache(cacheDir, {keepDays, dryRun});
+const collect = async (cacheDir: string, json: boolean, keepDays: number, dryRun: boolean, publicDir: () => Promise<string>): Promise<number> => {
+	// the public dir is looked up (remotion.config.ts loads in about a second) only when a clip or source goes
+	let resolved: string | null = null;
+	const report = await gcCache(cacheDir, {keepDays, dryRun, publicDir: async () => (resolved = await publicDir())});
 	if (json) {
-		console.log(JSON.stringify({cacheDir, keepDays, dryRun, ...report}));
+		console.log(JSON.stringify({cacheDir, publicDir: resolved, keepDays, dryRun, ...report}));
 		return 0;
 	}
 	const verb = dryRun ? 'Would remove' : 'Removed';
-	for (const r of report.removed) console.log(`${verb} ${r.kind}/${r.key} (${formatBytes(r.bytes)}): ${r.reason}`);
+	const freed = dryRun ? 'would free' : 'freed';
+	for (const r of report.removed) console.log(`${verb} ${r.kind}/${r.key} (${formatBytes(r.bytes)}, ${freed} ${formatBytes(r.freedBytes)}): ${r.reason}`);
 	for (const s of report.skipped) console.log(`Kept ${s.kind}/${s.key}: ${s.reason}`);
+	for (const file of report.unpublished) console.log(`${verb} published copy ${file}`);
 	for (const leftover of report.leftovers) console.log(`${verb} leftover ${leftover}`);
 	console.log(
-		`${verb} ${report.removed.length} entr${report.removed.length === 1 ? 'y' : 'ies'} (${formatBytes(report.freedBytes)}) and ${report.leftovers.length} leftover${report.leftovers.length === 1 ? '' : 's'}; kept ${report.kept} used in the last ${keepDays} days${report.skipped.length ? ` and ${report.skipped.length} held by running jobs` : ''}.`,
+		`${verb} ${report.removed.length} entr${report.removed.length === 1 ? 'y' : 'ies'} (${freed} ${formatBytes(report.freedBytes)}), ${report.unpublished.length} published cop${report.unpublished.length === 1 ? 'y' : 'ies'} and ${report.leftovers.length} leftover${report.leftovers.length === 1 ? '' : 's'}; kept ${report.kept} used in the last ${keepDays} days${report.skipped.length ? ` and ${report.skipped.length} held by running jobs` : ''}.`,
 	);
 	return 0;
 };
@@ -176,10 +184,10 @@ export const cacheCommand = async (args: string[]): Promise<number> => {
 		['keep-days', values['keep-days'] !== undefined, 'gc'],
 		['dry-run', values['dry-run'] !== undefined, 'gc'],
 		['remove-corrupt', values['remove-corrupt'] !== undefined, 'verify'],
-		['public-dir', values['public-dir'] !== undefined, 'verify'],
-	].find(([, given, only]) => given && only !== sub);
+		['public-dir', values['public-dir'] !== undefined, 'verify', 'gc'],
+	].find(([, given, ...only]) => given && !only.includes(sub));
 	if (misplaced) {
-		throw new FateZeroError('INVALID_OPTION', `--${misplaced[0]} belongs to "fatezero cache ${misplaced[2]}", not "${sub}". Run "fatezero cache --help".`);
+		throw new FateZeroError('INVALID_OPTION', `--${misplaced[0]} belongs to "fatezero cache ${misplaced.slice(2).join('" or "fatezero cache ')}", not "${sub}". Run "fatezero cache --help".`);
 	}
 	if (values.store !== undefined) {
 		const location = parseStoreLocation(values.store);
@@ -189,6 +197,7 @@ export const cacheCommand = async (args: string[]): Promise<number> => {
 	const cacheDir = assertCacheDirUsable(resolveProjectSettings({flags: values['cache-dir'] ? {cacheDir: values['cache-dir']} : {}}).cacheDir.value);
 	const json = values.json ?? false;
 	if (sub === 'ls') return list(cacheDir, json);
-	if (sub === 'verify') return verify(cacheDir, json, values['remove-corrupt'] ?? false, () => resolvePublicDir(values['public-dir'], values['cache-dir']));
-	return collect(cacheDir, json, integerOption('keep-days', values['keep-days'], GC_DEFAULTS.keepDays, 0), values['dry-run'] ?? false);
+	const publicDir = () => resolvePublicDir(values['public-dir'], values['cache-dir']);
+	if (sub === 'verify') return verify(cacheDir, json, values['remove-corrupt'] ?? false, publicDir);
+	return collect(cacheDir, json, integerOption('keep-days', values['keep-days'], GC_DEFAULTS.keepDays, 0), values['dry-run'] ?? false, publicDir);
 };

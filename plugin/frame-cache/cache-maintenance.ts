@@ -6,14 +6,16 @@ import {
 	entryDir,
 	entryLockPath,
 	indexDir,
-	isCacheKey,
 	kindDir,
 	LAST_USED_FILE,
 	trashEntryDir,
 	type CacheKind,
 } from './cache-layout.js';
 import {keysInUse} from './entry-in-use.js';
+import {FreedBytes} from './freed-bytes.js';
+import {mtimeMs, readdirOrEmpty, readIndexFolder, type IndexFileRefs} from './index-folder.js';
 import {inspectLock, KEY_LOCK_DEFAULTS, removeStaleLock, tryAcquireKeyLock} from './key-lock.js';
+import {publishedCopiesOf, removePublishedCopies} from './public-copies.js';
 import {checkEntry, verifyEntry, type EntryVerification} from './read-entry.js';
 
 /** The defaults of `fatezero cache gc`. */
@@ -49,22 +51,7 @@ export type CacheEntryInfo = {
 
 const errno = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | null)?.code;
 
-const readdirOrEmpty = async (dir: string): Promise<string[]> => {
-	try {
-		return (await fsp.readdir(dir)).sort();
-	} catch (error) {
-		if (errno(error) === 'ENOENT') return [];
-		throw error;
-	}
-};
-
-const mtimeMs = async (file: string): Promise<number | null> => {
-	try {
-		return (await fsp.stat(file)).mtimeMs;
-	} catch {
-		return null;
-	}
-};
+export {readIndexFolder, type IndexFileRefs};
 
 const diskBytes = async (target: string): Promise<number> => {
 	let stat: Awaited<ReturnType<typeof fsp.lstat>>;
@@ -77,37 +64,6 @@ const diskBytes = async (target: string): Promise<number> => {
 	let total = 0;
 	for (const name of await readdirOrEmpty(target)) total += await diskBytes(path.join(target, name));
 	return total;
-};
-
-export type IndexFileRefs = {file: string; mtimeMs: number; refs: {kind: CacheKind; key: string}[]};
-
-/**
- * The records of an index folder (the store's index/, or a public dir's fatezero/index/: both
- * name editKey, inversionKey and sourceKey) with the entries each points at. A damaged record
- * points at nothing.
- */
-export const readIndexFolder = async (dir: string): Promise<IndexFileRefs[]> => {
-	const files: IndexFileRefs[] = [];
-	for (const name of await readdirOrEmpty(dir)) {
-		if (name.startsWith('.') || !name.endsWith('.json')) continue;
-		const file = path.join(dir, name);
-		const time = await mtimeMs(file);
-		if (time === null) continue;
-		const refs: {kind: CacheKind; key: string}[] = [];
-		try {
-			const record = JSON.parse(await fsp.readFile(file, 'utf8')) as {editKey?: unknown; inversionKey?: unknown; sourceKey?: unknown};
-			const named: [CacheKind, unknown][] = [
-				['clips', record.editKey],
-				['inversions', record.inversionKey],
-				['sources', record.sourceKey],
-			];
-			for (const [kind, key] of named) if (typeof key === 'string' && isCacheKey(key)) refs.push({kind, key});
-		} catch {
-			// a damaged index file references nothing
-		}
-		files.push({file, mtimeMs: time, refs});
-	}
-	return files;
 };
 
 /**
@@ -197,39 +153,73 @@ export const verifyCache = async (cacheDir: string, options: {onEntry?: (result:
 
 export type RemoveEntryResult = 'removed' | 'locked' | 'in use' | 'absent';
 
+export type RemoveEntryOptions = {
+	staleMs?: number;
+	/**
+	 * Remotion's public dir: a removed clip or source also leaves its `fatezero/` folder there
+	 * (its public copy and the index records naming it; see public-copies.ts).
+	 */
+	publicDir?: string | null;
+	/** The ledger of a run that removes several entries (their files may share hard links). */
+	freed?: FreedBytes;
+};
+
+export type RemovedEntry = {
+	outcome: RemoveEntryResult;
+	/** Public index records and the public copy removed with the entry. */
+	unpublished: string[];
+	/** Bytes really freed: files none of whose hard links is left. */
+	freedBytes: number;
+};
+
 /**
  * Unpublishes an entry under its key lock, so no process is computing or replacing it meanwhile:
- * one rename takes it out of view, then the renamed directory is deleted.
+ * one rename takes it out of view, then (still under the lock, so no job republishes it between)
+ * its public index records and copy go, then the renamed directory is deleted.
  */
-export const removeEntry = async (cacheDir: string, kind: CacheKind, key: string, options: {staleMs?: number} = {}): Promise<RemoveEntryResult> => {
+export const removeEntryWithCopies = async (cacheDir: string, kind: CacheKind, key: string, options: RemoveEntryOptions = {}): Promise<RemovedEntry> => {
+	const result: RemovedEntry = {outcome: 'locked', unpublished: [], freedBytes: 0};
 	const attempt = await tryAcquireKeyLock(entryLockPath(cacheDir, kind, key), options);
-	if (!attempt.acquired) return 'locked';
+	if (!attempt.acquired) return result;
 	let trash: string | null = null;
 	try {
-		if ((await keysInUse(cacheDir, kind, options)).has(key)) return 'in use';
-		trash = trashEntryDir(cacheDir, kind, key);
+		if ((await keysInUse(cacheDir, kind, options)).has(key)) return {...result, outcome: 'in use'};
+		const renamed = trashEntryDir(cacheDir, kind, key);
 		try {
-			await fsp.rename(entryDir(cacheDir, kind, key), trash);
+			await fsp.rename(entryDir(cacheDir, kind, key), renamed);
 		} catch (error) {
-			if (errno(error) === 'ENOENT') return 'absent';
+			if (errno(error) === 'ENOENT') return {...result, outcome: 'absent'};
 			throw error;
 		}
+		trash = renamed;
 		// A reader marks before it reads, without the lock: one that marked after the check above
 		// may have found the entry just before the rename. Looking again after the rename closes
 		// that window: a later marker's read finds the entry gone (and recomputes it).
 		if ((await keysInUse(cacheDir, kind, {...options, dryRun: true})).has(key)) {
-			const restored = await fsp.rename(trash, entryDir(cacheDir, kind, key)).then(
+			const restored = await fsp.rename(renamed, entryDir(cacheDir, kind, key)).then(
 				() => true,
 				() => false,
 			);
-			if (restored) return 'in use';
+			if (restored) {
+				trash = null;
+				return {...result, outcome: 'in use'};
+			}
 		}
+		const copies = options.publicDir ? await publishedCopiesOf(options.publicDir, kind, key) : {records: [], copy: null};
+		const freed = options.freed ?? new FreedBytes();
+		result.freedBytes = await freed.count([renamed, ...copies.records, ...(copies.copy ? [copies.copy] : [])]);
+		result.outcome = 'removed';
+		result.unpublished = await removePublishedCopies(copies);
 	} finally {
 		await attempt.lock.release();
+		if (trash) await fsp.rm(trash, {recursive: true, force: true});
 	}
-	await fsp.rm(trash, {recursive: true, force: true});
-	return 'removed';
+	return result;
 };
+
+/** removeEntryWithCopies without a public dir: the store entry alone. */
+export const removeEntry = async (cacheDir: string, kind: CacheKind, key: string, options: {staleMs?: number} = {}): Promise<RemoveEntryResult> =>
+	(await removeEntryWithCopies(cacheDir, kind, key, options)).outcome;
 
 export type GcOptions = {
 	/** Remove entries not used for this many days. Default GC_DEFAULTS.keepDays. */
@@ -241,9 +231,25 @@ export type GcOptions = {
 	orphanAgeMs?: number;
 	/** The clock, for tests. */
 	nowMs?: number;
+	/**
+	 * Remotion's public dir the store's clips were published into (or a function finding it, called
+	 * once, when a clip or source is due for removal): a removed clip or source also loses its
+	 * public copy and the public index records naming it. Without it the public dir is left alone,
+	 * and the hard links there keep those files on disk (freedBytes does not count them).
+	 */
+	publicDir?: string | null | (() => Promise<string | null>);
 };
 
-export type GcRemoval = {kind: CacheKind; key: string; path: string; bytes: number; reason: string};
+export type GcRemoval = {
+	kind: CacheKind;
+	key: string;
+	path: string;
+	/** Bytes under the entry directory. */
+	bytes: number;
+	/** Bytes really freed with the entry (and its public copy): files none of whose hard links is left. */
+	freedBytes: number;
+	reason: string;
+};
 
 export type GcReport = {
 	/** Entries removed (or, with dryRun, that would be). */
@@ -252,7 +258,10 @@ export type GcReport = {
 	skipped: {kind: CacheKind; key: string; reason: 'locked' | 'in use'}[];
 	/** Entries kept because they were used recently. */
 	kept: number;
+	/** Bytes really freed on disk (or, with dryRun, that would be): a file still hard-linked elsewhere frees nothing. */
 	freedBytes: number;
+	/** Public index records and public copies removed with their entries (or that would be). */
+	unpublished: string[];
 	/** Leftovers removed: temporary and trash directories of crashed writers, stale locks, dangling index files. */
 	leftovers: string[];
 };
@@ -262,6 +271,7 @@ export type GcReport = {
  * trusts (no complete manifest), never one whose key lock is held by a live process or that a
  * live process marked in use; also removes crashed writers' temporary directories (older than
  * an hour, key not locked), stale locks, and index files pointing at an entry that is gone.
+ * With `publicDir`, a removed clip or source leaves the public dir too (see GcOptions.publicDir).
  */
 export const gcCache = async (cacheDir: string, options: GcOptions = {}): Promise<GcReport> => {
 	const keepDays = options.keepDays ?? GC_DEFAULTS.keepDays;
@@ -270,8 +280,15 @@ export const gcCache = async (cacheDir: string, options: GcOptions = {}): Promis
 	const dryRun = options.dryRun ?? false;
 	const now = options.nowMs ?? Date.now();
 	const cutoffMs = now - keepDays * 24 * 60 * 60 * 1000;
-	const report: GcReport = {removed: [], skipped: [], kept: 0, freedBytes: 0, leftovers: []};
+	const report: GcReport = {removed: [], skipped: [], kept: 0, freedBytes: 0, unpublished: [], leftovers: []};
 	const index = await indexUse(cacheDir);
+	const freed = new FreedBytes();
+	let publicDir: Promise<string | null> | null = null;
+	const publicDirFor = (kind: CacheKind): Promise<string | null> => {
+		if (kind === 'inversions') return Promise.resolve(null);
+		publicDir ??= typeof options.publicDir === 'function' ? options.publicDir() : Promise.resolve(options.publicDir ?? null);
+		return publicDir;
+	};
 
 	for (const kind of CACHE_KINDS) {
 		const dir = kindDir(cacheDir, kind);
@@ -286,11 +303,25 @@ export const gcCache = async (cacheDir: string, options: GcOptions = {}): Promis
 					report.kept++;
 					continue;
 				}
-				const outcome = info.locked ? 'locked' : info.inUse ? 'in use' : dryRun ? 'removed' : await removeEntry(cacheDir, kind, item.key, {staleMs});
-				if (outcome === 'locked' || outcome === 'in use') report.skipped.push({kind, key: item.key, reason: outcome});
-				else if (outcome === 'removed') {
-					report.removed.push({kind, key: item.key, path: info.path, bytes: info.bytes, reason});
-					report.freedBytes += info.bytes;
+				if (info.locked || info.inUse) {
+					report.skipped.push({kind, key: item.key, reason: info.locked ? 'locked' : 'in use'});
+					continue;
+				}
+				const pub = await publicDirFor(kind);
+				let removal: RemovedEntry;
+				if (dryRun) {
+					const copies = pub ? await publishedCopiesOf(pub, kind, item.key) : {records: [], copy: null};
+					// a record naming both a removed clip and its removed source is listed (and counted) once
+					const unpublished = [...copies.records, ...(copies.copy ? [copies.copy] : [])].filter((file) => !report.unpublished.includes(file));
+					removal = {outcome: 'removed', unpublished, freedBytes: await freed.count([info.path, ...unpublished])};
+				} else {
+					removal = await removeEntryWithCopies(cacheDir, kind, item.key, {staleMs, publicDir: pub, freed});
+				}
+				if (removal.outcome === 'locked' || removal.outcome === 'in use') report.skipped.push({kind, key: item.key, reason: removal.outcome});
+				else if (removal.outcome === 'removed') {
+					report.removed.push({kind, key: item.key, path: info.path, bytes: info.bytes, freedBytes: removal.freedBytes, reason});
+					report.freedBytes += removal.freedBytes;
+					report.unpublished.push(...removal.unpublished);
 				}
 			} else if (item.type === 'lock') {
 				const state = await inspectLock(target, {staleMs});

@@ -1,8 +1,9 @@
 import {promises as fsp} from 'node:fs';
 import path from 'node:path';
-import {publicIndexPath, PUBLIC_SUBFOLDER} from '../clip/public-layout.js';
 import {CACHE_KINDS, entryDir, indexDir, isCacheKey, MANIFEST_FILE, type CacheKind} from './cache-layout.js';
-import {entryKeys, readIndexFolder, removeEntry, type RemoveEntryResult} from './cache-maintenance.js';
+import {entryKeys, removeEntryWithCopies, type RemoveEntryResult} from './cache-maintenance.js';
+import {readIndexFolder} from './index-folder.js';
+import {publicIndexDir, publishedCopiesOf, removePublishedCopies} from './public-copies.js';
 
 type EntryRef = {kind: CacheKind; key: string};
 
@@ -76,29 +77,25 @@ export const removeCorruptEntries = async (
 ): Promise<CorruptRemovalReport> => {
 	const report: CorruptRemovalReport = {removed: [], skipped: [], unpublished: []};
 	for (const {ref, builtFrom} of await entriesBuiltFrom(cacheDir, corrupt)) {
-		const outcome = await removeEntry(cacheDir, ref.kind, ref.key, {staleMs: options.staleMs});
-		if (outcome === 'removed' || outcome === 'absent') report.removed.push({...ref, path: entryDir(cacheDir, ref.kind, ref.key), builtFrom});
-		else report.skipped.push({...ref, reason: outcome});
+		// a removed clip or source leaves the public dir as gc's removals do (public-copies.ts)
+		const removal = await removeEntryWithCopies(cacheDir, ref.kind, ref.key, {staleMs: options.staleMs, publicDir: options.publicDir});
+		report.unpublished.push(...removal.unpublished);
+		if (removal.outcome === 'removed' || removal.outcome === 'absent') report.removed.push({...ref, path: entryDir(cacheDir, ref.kind, ref.key), builtFrom});
+		else report.skipped.push({...ref, reason: removal.outcome});
 	}
+	// Then every index record naming a removed entry of any kind (a record of a removed inversion
+	// too: what was built from it is corrupt), and the public copies of entries found already gone.
 	const gone = new Set(report.removed.map(id));
-	const indexFolders = [indexDir(cacheDir)];
-	const publicRoot = options.publicDir ? path.join(options.publicDir, PUBLIC_SUBFOLDER) : null;
-	if (publicRoot) indexFolders.push(path.join(publicRoot, path.dirname(publicIndexPath('x'))));
-	for (const folder of indexFolders) {
+	const publicDir = options.publicDir ?? null;
+	for (const folder of [indexDir(cacheDir), ...(publicDir ? [publicIndexDir(publicDir)] : [])]) {
 		for (const {file, refs} of await readIndexFolder(folder)) {
 			if (!refs.some((ref) => gone.has(id(ref)))) continue;
 			await fsp.rm(file, {force: true});
 			report.unpublished.push(file);
 		}
 	}
-	if (publicRoot) {
-		for (const {kind, key} of report.removed) {
-			if (kind === 'inversions') continue;
-			const copy = path.join(publicRoot, kind, key);
-			if (!(await fsp.stat(copy).then(() => true, () => false))) continue;
-			await fsp.rm(copy, {recursive: true, force: true});
-			report.unpublished.push(copy);
-		}
+	if (publicDir) {
+		for (const {kind, key} of report.removed) report.unpublished.push(...(await removePublishedCopies(await publishedCopiesOf(publicDir, kind, key))));
 	}
 	return report;
 };

@@ -1,70 +1,20 @@
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
-import {describe, expect, it, vi} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {cacheCommand} from '../../plugin/cli/cache-command.js';
-import {descriptorKey} from '../../plugin/clip/descriptor-key.js';
-import {fateZeroClip} from '../../plugin/clip/fatezero-clip.js';
 import {isFateZeroError} from '../../plugin/errors/fatezero-error.js';
 import {entryDir, kindDir} from '../../plugin/frame-cache/cache-layout.js';
 import {gcCache} from '../../plugin/frame-cache/cache-maintenance.js';
 import {getOrCompute} from '../../plugin/frame-cache/compute-once.js';
-import {writeIndex} from '../../plugin/frame-cache/descriptor-index.js';
 import {keysInUse, markEntriesInUse, trackEntryUse} from '../../plugin/frame-cache/entry-in-use.js';
-import type {EntryComputeFn} from '../../plugin/frame-cache/publish-entry.js';
 import {publishToPublicDir} from '../../plugin/frame-cache/publish-to-public-dir.js';
 import {readEntry} from '../../plugin/frame-cache/read-entry.js';
-import {deadPid, frameBytes, tempCacheDir, writeTestFrames} from './cache-test-helpers.js';
+import {deadPid, frameBytes, tempCacheDir} from './cache-test-helpers.js';
+import {buildChain, corrupt, descriptor, dKey, E, I, runCache, S, writeClip, writeInversion} from './clip-chain.js';
 
 const root = tempCacheDir('integrity');
 let n = 0;
 const freshCache = () => path.join(root, `cache-${++n}`);
-
-const S = 'a'.repeat(64);
-const I = 'b'.repeat(64);
-const E = 'c'.repeat(64);
-const descriptor = fateZeroClip({source: 'clip.mp4', sourcePrompt: 'a jeep', prompt: 'a red jeep'});
-const dKey = descriptorKey(descriptor);
-
-const writeSource: EntryComputeFn = async (_dir, writer) => {
-	for (let f = 0; f < 3; f++) await writer.writeFile(`frames/${String(f).padStart(5, '0')}.png`, frameBytes(f, 512, 5));
-	await writer.writeFile('pixels.safetensors', frameBytes(9, 4096, 5));
-	return {keyInputs: {contentHash: 'x'}, frameCount: 3};
-};
-const writeInversion: EntryComputeFn = async (_dir, writer) => {
-	await writer.writeFile('inversion.safetensors', frameBytes(7, 8192, 3));
-	return {keyInputs: {sourceKey: S, sourcePrompt: 'a jeep', steps: 2}, frameCount: 3};
-};
-const writeClip: EntryComputeFn = async (dir, writer) => {
-	const fields = await writeTestFrames(3)(dir, writer);
-	return {...fields, keyInputs: {inversionKey: I}, data: {sourceKey: S, inversionKey: I, descriptorKey: dKey}};
-};
-
-/** The chain a clip job builds (source → inversion → clip), its store index record, and its public copy. */
-const buildChain = async (cacheDir: string, publicDir: string | null = null) => {
-	await getOrCompute({cacheDir, kind: 'sources', key: S, compute: writeSource});
-	await getOrCompute({cacheDir, kind: 'inversions', key: I, compute: writeInversion});
-	const clip = await getOrCompute({cacheDir, kind: 'clips', key: E, compute: writeClip});
-	const record = {descriptorKey: dKey, editKey: E, sourceKey: S, inversionKey: I, descriptor};
-	await writeIndex(cacheDir, dKey, record);
-	if (publicDir) await publishToPublicDir({cacheDir, publicDir, record, clipManifest: clip.manifest, sourceFrameCount: 3});
-};
-
-/** Flips a byte in place: same size, so only the hashes can tell. */
-const corrupt = (file: string) => {
-	const bytes = readFileSync(file);
-	bytes[bytes.length >> 1] ^= 0xff;
-	writeFileSync(file, bytes);
-};
-
-const runCache = async (args: string[]) => {
-	const lines: string[] = [];
-	const spy = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void lines.push(parts.join(' ')));
-	try {
-		return {code: await cacheCommand(args), out: lines.join('\n')};
-	} finally {
-		spy.mockRestore();
-	}
-};
 
 describe('integrity on read (issue 16)', () => {
 	it('a clip frame corrupted in place (same size) is not a hit: it is recomputed, and the report names the file', async () => {
