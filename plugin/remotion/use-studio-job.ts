@@ -54,6 +54,12 @@ type Tracked = {
 	userCancelled: boolean;
 };
 
+// This page's name to the job server (?client= on POST /jobs and GET /events): the server cancels
+// a job this page asked for once the page is gone (tab closed, reloaded or crashed: nothing here
+// runs then) and no other page wants it. A reload is a new page; it asks again for what it shows.
+const CLIENT_ID =
+	typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+
 // One request and one poll per descriptor per page, shared by every <FateZeroClip> of the clip.
 const tracked = new Map<string, Tracked>();
 
@@ -82,7 +88,7 @@ const problemOf = (job: StudioJobState): string | null =>
 let events: EventSource | null = null;
 const listen = (server: string) => {
 	if (events || typeof EventSource === 'undefined') return;
-	events = new EventSource(`${server}/events`);
+	events = new EventSource(`${server}/events?client=${CLIENT_ID}`);
 	events.addEventListener('job', (message) => {
 		let job: StudioJobState;
 		try {
@@ -116,7 +122,7 @@ const step = async (entry: Tracked): Promise<number | null> => {
 	try {
 		response = entry.accepted
 			? await fetch(`${server}/jobs/${entry.key}`, {cache: 'no-store'})
-			: await fetch(`${server}/jobs`, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(entry.descriptor), cache: 'no-store'});
+			: await fetch(`${server}/jobs?client=${CLIENT_ID}`, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(entry.descriptor), cache: 'no-store'});
 	} catch {
 		publish(entry, {
 			problem: `The FateZero job server is not reachable at ${server}. Start Studio with "npx fatezero studio" (it runs the server), or compute the clip with "npx fatezero prerender"; this card retries every few seconds.`,
@@ -257,7 +263,8 @@ const reevaluateComposition = () => {
  * follows its progress until it is done, then calls `onDone` once (the caller looks the clip up
  * again) and re-runs the composition's calculateMetadata. `descriptor` null means nothing is
  * missing. A job no composition shows any more is cancelled: at once when queued, after
- * STUDIO_TIMINGS.graceMs when running. Outside Studio (rendering, the Player, a read-only Studio)
+ * STUDIO_TIMINGS.graceMs when running; when the page itself goes (closed, crashed), the job
+ * server cancels what no other page wants. Outside Studio (rendering, the Player, a read-only Studio)
  * it does nothing and returns null.
  */
 export const useStudioJob = (descriptor: ClipDescriptor | null, key: string, onDone: () => void): StudioJobView | null => {

@@ -8,6 +8,7 @@ import type {ExecutionProviderName} from '../runtime/session-spec.js';
 import {checkJobRequest} from './job-request-checks.js';
 import {checkRequestOrigin, corsHeaders, normalizeOrigin} from './origin-policy.js';
 import {DEFAULT_JOB_SERVER_PORT, type StudioJobState} from '../clip/studio-job-state.js';
+import {CLIENT_ID_PATTERN, DEFAULT_CLIENT_GRACE_MS, StudioClients} from './studio-clients.js';
 import {previewBytes, StudioJobs, TooManyJobsError, type StudioJobsOptions} from './studio-jobs.js';
 import type {StudioCancelReason} from '../clip/studio-job-state.js';
 
@@ -33,6 +34,11 @@ export type JobServerOptions = {
 	maxQueuedJobs?: number;
 	/** Finished jobs remembered for GET /jobs; older ones are forgotten. Default 64. */
 	maxFinishedJobs?: number;
+	/**
+	 * How long a client (a Studio page, `?client=<id>`) may be without an open GET /events stream
+	 * before the unfinished jobs only it asked for are cancelled as unused. Default 15 s.
+	 */
+	clientGraceMs?: number;
 };
 
 export type JobServer = {
@@ -48,7 +54,7 @@ export type JobServer = {
 
 const MAX_BODY_BYTES = 1 << 20;
 
-const ROUTES = 'POST /jobs, DELETE /jobs/<descriptorKey>, GET /jobs, GET /jobs/<descriptorKey>, GET /jobs/<descriptorKey>/preview.png, GET /events';
+const ROUTES = 'POST /jobs[?client=<id>], DELETE /jobs/<descriptorKey>, GET /jobs, GET /jobs/<descriptorKey>, GET /jobs/<descriptorKey>/preview.png, GET /events[?client=<id>]';
 
 class HttpError extends Error {
 	constructor(
@@ -92,6 +98,16 @@ const readBody = (request: IncomingMessage): Promise<string> =>
 		request.on('error', reject);
 	});
 
+/** The `client` query parameter: null when absent; 400 when it is not an id. */
+const clientOf = (url: URL): string | null => {
+	const client = url.searchParams.get('client');
+	if (client === null) return null;
+	if (!CLIENT_ID_PATTERN.test(client)) {
+		throw new HttpError(400, `client ${JSON.stringify(client.slice(0, 80))} is not a client id: 1 to 64 letters, digits, "-" or "_" (a Studio page sends a random one). Leave it out when nothing should cancel the job for you.`);
+	}
+	return client;
+};
+
 const sendJson = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string>) => {
 	response.writeHead(status, {...headers, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store'});
 	response.end(`${JSON.stringify(body)}\n`);
@@ -102,7 +118,8 @@ const sendJson = (response: ServerResponse, status: number, body: unknown, heade
  * in Studio asks for a missing clip and follows its progress.
  *
  *   POST /jobs                     body: a clip descriptor → 202 its StudioJobState
- *                                  400 invalid JSON / descriptor / missing source,
+ *                                  ?client=<id>: the page asking (see GET /events)
+ *                                  400 invalid JSON / descriptor / missing source / client id,
  *                                  403 source outside the project or unconfigured model
  *                                  413 body over 1 MiB, 429 too many jobs waiting
  *   DELETE /jobs/<descriptorKey>   200 its state, now 'cancelled' (a queued job never starts, a
@@ -112,7 +129,13 @@ const sendJson = (response: ServerResponse, status: number, body: unknown, heade
  *   GET  /jobs/<descriptorKey>     200 its state, 404 unknown
  *   GET  /jobs/<key>/preview.png   200 the preview image (the engine's latest decoded frame, else
  *                                  source frame 0), 404 none yet
- *   GET  /events                   text/event-stream: every state change as `event: job`
+ *   GET  /events                   text/event-stream: every state change as `event: job`.
+ *                                  ?client=<id>: the page is there while the stream is open. A
+ *                                  queued or running job is cancelled (as 'unused') once every
+ *                                  client that asked for it has had no open stream for
+ *                                  clientGraceMs (its tab was closed or crashed; a reload asks
+ *                                  again in time). A job anyone asked for without a client id
+ *                                  (the CLI, other tools) is never cancelled that way.
  *   OPTIONS *                      CORS preflight (204) for allowed origins
  *
  * Every route answers 403 to a request whose Origin is not allowed or whose Host is not loopback.
@@ -134,6 +157,7 @@ export const startJobServer = async (options: JobServerOptions): Promise<JobServ
 		previewUrl: (key) => `${base()}/jobs/${key}/preview.png`,
 	});
 	const streams = new Set<ServerResponse>();
+	const clients = new StudioClients(options.clientGraceMs ?? DEFAULT_CLIENT_GRACE_MS, (key) => jobs.cancel(key, 'unused'));
 
 	const handle = async (request: IncomingMessage, response: ServerResponse) => {
 		const verdict = checkRequestOrigin(request, allowed, port);
@@ -151,6 +175,7 @@ export const startJobServer = async (options: JobServerOptions): Promise<JobServ
 				return;
 			}
 			if (parts[0] === 'jobs' && parts.length === 1 && request.method === 'POST') {
+				const client = clientOf(url);
 				const text = await readBody(request);
 				let body: unknown;
 				try {
@@ -167,7 +192,9 @@ export const startJobServer = async (options: JobServerOptions): Promise<JobServ
 				const check = checkJobRequest(descriptor, {projectRoot, allowedModels});
 				if (!check.ok) throw new HttpError(check.status, check.message);
 				try {
-					sendJson(response, 202, jobs.submit(descriptor, check.sourcePath), cors);
+					const state = jobs.submit(descriptor, check.sourcePath);
+					clients.want(state.descriptorKey, client);
+					sendJson(response, 202, state, cors);
 				} catch (error) {
 					if (error instanceof TooManyJobsError) throw new HttpError(429, error.message);
 					throw error;
@@ -204,12 +231,17 @@ export const startJobServer = async (options: JobServerOptions): Promise<JobServ
 				return;
 			}
 			if (parts[0] === 'events' && parts.length === 1) {
+				const client = clientOf(url);
 				response.writeHead(200, {...cors, 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive'});
 				// headers go out with the first bytes: send some now, not with the first job event
 				response.write('retry: 2000\n\n');
 				for (const state of jobs.list()) response.write(`event: job\ndata: ${JSON.stringify(state)}\n\n`);
 				streams.add(response);
-				request.on('close', () => streams.delete(response));
+				const release = client === null ? () => undefined : clients.connect(client);
+				response.on('close', () => {
+					streams.delete(response);
+					release();
+				});
 				return;
 			}
 			throw new HttpError(404, `${url.pathname} is not a route of the FateZero job server. Routes: ${ROUTES}.`);
@@ -220,6 +252,7 @@ export const startJobServer = async (options: JobServerOptions): Promise<JobServ
 	};
 
 	const unsubscribe = jobs.subscribe((state: StudioJobState) => {
+		if (state.status === 'done' || state.status === 'failed' || state.status === 'cancelled') clients.forget(state.descriptorKey);
 		for (const stream of streams) stream.write(`event: job\ndata: ${JSON.stringify(state)}\n\n`);
 	});
 	const server = http.createServer((request, response) => void handle(request, response));
@@ -244,6 +277,7 @@ export const startJobServer = async (options: JobServerOptions): Promise<JobServ
 	} catch (error) {
 		clearInterval(keepAlive);
 		unsubscribe();
+		clients.close();
 		await jobs.close();
 		throw error;
 	}
@@ -261,6 +295,7 @@ export const startJobServer = async (options: JobServerOptions): Promise<JobServ
 		async close() {
 			clearInterval(keepAlive);
 			unsubscribe();
+			clients.close();
 			for (const stream of streams) stream.end();
 			streams.clear();
 			const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -13,9 +13,10 @@ import {tempWorkspace, waitFor, writeFrames} from './studio-test-helpers.js';
 import {draftedClip, durationClip, FLAKY_SOURCE, flakyClip, orphanClip, previewClip, slowClip, typedClip, WORKBENCH_SOURCE} from './workbench-fixture/workbench-clips.js';
 
 // Must show (issue 13): Studio as the editing workbench, in headless Debian Chromium. Typing a
-// prompt in the props panel asks for one job; a running job is cancelled from the card; a failed
-// job shows its error and Retry succeeds once the source is back; the preview changes during a
-// job; a durationFromClip composition follows its clip. And (issue 16) Studio listens on loopback.
+// prompt in the props panel asks for one job; a running job is cancelled from the card, when no
+// composition shows it, and when its tab is closed; a failed job shows its error and Retry
+// succeeds once the source is back; the preview changes during a job; a durationFromClip
+// composition follows its clip. And (issue 16) Studio listens on loopback.
 
 const browserExecutable = resolveBrowserExecutable();
 const workspace = tempWorkspace('studio-workbench');
@@ -221,6 +222,29 @@ describe.skipIf(!browserExecutable)('Studio as the editing workbench', () => {
 			const state = await jobState(key);
 			return state?.status === 'cancelled' ? state : undefined;
 		}, 30_000, 200);
+		expect(cancelled.cancelledBy).toBe('unused');
+	});
+
+	it('cancels a running job once the page that asked for it is closed (the job server notices; the page sends nothing)', async () => {
+		// a second tab shows the clip; the main page shows another composition
+		const tab = await browser!.newPage({context: () => null, logLevel: 'error', indent: false, pageIndex: 1, onBrowserLog: (log) => browserLog.push(`tab ${log.type}: ${log.text}`), onLog: () => undefined});
+		await tab.goto({url: `${studio}/OrphanClip`, timeout: 30_000});
+		const key = descriptorKey(orphanClip);
+		// the run the test before cancelled stays listed (cancelled, at its last stage) until the tab asks again
+		await waitFor('the final job to run again', async () => {
+			const state = await jobState(key);
+			return state?.status === 'running' && state.stage === 'invert' ? true : undefined;
+		}, 60_000, 100).catch((error: Error) => {
+			throw new Error(`${error.message}\n${output()}`);
+		});
+		await tab.close();
+		// after the job server's grace for a page that is gone (15 s)
+		const cancelled = await waitFor('the job of the closed page to be cancelled', async () => {
+			const state = await jobState(key);
+			return state?.status === 'cancelled' ? state : undefined;
+		}, 60_000, 200).catch((error: Error) => {
+			throw new Error(`${error.message}\n${output()}`);
+		});
 		expect(cancelled.cancelledBy).toBe('unused');
 	});
 
