@@ -21,7 +21,8 @@ remotion.config.ts and public dir. A <FateZeroClip> whose frames are not publish
 progress card (stage, step i/N, ETA, a preview image) and asks the job server to compute it; the
 finished frames are published into <public dir>/fatezero/ and replace the card. A job starts once
 a clip's props stay unchanged for a second (typing a prompt asks for one job); the card has Cancel
-and, after a failure, Retry; jobs no open composition shows any more are cancelled. While a job
+and, after a failure, Retry; jobs no open composition shows any more (or whose Studio tab was
+closed) are cancelled. While a job
 runs the card shows live previews of the edit, and a cheap draft (half size, 12 steps) is shown,
 marked DRAFT, until the final clip replaces it. The old results stay cached. Ctrl-C stops both.
 
