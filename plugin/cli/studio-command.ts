@@ -22,9 +22,8 @@ progress card (stage, step i/N, ETA, a preview image) and asks the job server to
 finished frames are published into <public dir>/fatezero/ and replace the card. A job starts once
 a clip's props stay unchanged for a second (typing a prompt asks for one job); the card has Cancel
 and, after a failure, Retry; jobs no open composition shows any more (or whose Studio tab was
-closed) are cancelled. While a job
-runs the card shows live previews of the edit, and a cheap draft (half size, 12 steps) is shown,
-marked DRAFT, until the final clip replaces it. The old results stay cached. Ctrl-C stops both.
+closed) are cancelled. While a job runs the card shows live previews of the edit, and a cheap
+draft (half size, 12 steps) is shown, marked DRAFT, until the final clip replaces it. The old results stay cached. Ctrl-C stops both.
 
 Run it from the Remotion project's folder (where remotion.config.ts and node_modules are).
 [entry] is the Remotion entry file; default: the one Remotion finds (e.g. src/index.ts).
