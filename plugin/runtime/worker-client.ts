@@ -27,9 +27,10 @@ type Job = {
  * rather than in the worker lets a call that is aborted or disposed while waiting be dropped
  * before it starts (the worker cannot read messages while ORT runs).
  *
- * Never terminate the worker while ORT is inside a call: onnxruntime-node 1.30 then aborts the
- * whole process ("terminate called after throwing an instance of 'Napi::Error'"), and so does
- * process exit. So close() waits for the call in flight, and the worker is ref'ed while busy.
+ * Never terminate the worker while ORT is inside a call: onnxruntime-node (1.31.1, as 1.30 before
+ * it) then aborts the whole process ("terminate called after throwing an instance of
+ * 'Napi::Error'"), and so does process exit. So close() waits for the call in flight, and the
+ * worker is ref'ed while busy.
  */
 export class WorkerClient {
 	private readonly queue: Job[] = [];

@@ -9,9 +9,10 @@ const [M, K, N] = [8, 64, 16];
 
 /**
  * y = x·W with float32 I/O; `half` computes in float16 between a Cast in and a Cast out.
- * On the x86 CPU EP (ORT 1.30) MatMul has no fp16 kernel: ORT inserts Casts and runs it in fp32,
- * and even drops the lossy fp32→fp16→fp32 pair on x, so only W's fp16 rounding shows. GPU EPs
- * compute in real fp16, hence the tolerance below is the fp16 one, not fp32's.
+ * On the x86 CPU EP (ORT 1.31.1, as 1.30 before it) MatMul has no fp16 kernel: ORT inserts
+ * Casts and runs it in fp32, and even drops the lossy fp32→fp16→fp32 pair on x, so only W's fp16
+ * rounding shows. GPU EPs compute in real fp16, hence the tolerance below is the fp16 one, not
+ * fp32's.
  */
 const matmulGraph = (w: Float32Array, half: boolean): Uint8Array => {
 	const b = new GraphBuilder(half ? 'mm16' : 'mm32');
