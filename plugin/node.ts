@@ -2,8 +2,6 @@
 export * from './index.js';
 export {loadStableDiffusion} from './diffusion/load-stable-diffusion.js';
 export type {LoadStableDiffusionOptions, StableDiffusion} from './diffusion/load-stable-diffusion.js';
-export {reconstructFrames} from './diffusion/reconstruct-frames.js';
-export type {Reconstruction, ReconstructionOptions} from './diffusion/reconstruct-frames.js';
 export {invertLatents} from './diffusion/ddim-inversion.js';
 export type {InversionInput, InversionResult} from './diffusion/ddim-inversion.js';
 export {sampleLatents} from './diffusion/ddim-sampling.js';
@@ -26,6 +24,8 @@ export {psnr} from './media/psnr.js';
 export {loadFateZero} from './fatezero/load-fatezero.js';
 export type {FateZeroEngine, LoadFateZeroOptions} from './fatezero/load-fatezero.js';
 export {runFateZero} from './fatezero/run-fatezero.js';
+export {reconstructClip} from './fatezero/reconstruct-clip.js';
+export type {ClipReconstruction, ReconstructClipOptions} from './fatezero/reconstruct-clip.js';
 export type {FateZeroEdit, FateZeroResult, RunFateZeroOptions} from './fatezero/run-fatezero.js';
 export {chooseAttentionSource} from './fatezero/choose-attention-source.js';
 export type {AttentionSourceChoice, AttentionSourceRequest} from './fatezero/choose-attention-source.js';
