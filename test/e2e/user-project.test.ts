@@ -1,17 +1,22 @@
 import {execFile, spawn, type ChildProcess} from 'node:child_process';
 import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
+import net, {type AddressInfo} from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {promisify} from 'node:util';
 import sharp from 'sharp';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {descriptorKey} from '../../plugin/clip/descriptor-key.js';
+import {fateZeroClip} from '../../plugin/clip/fatezero-clip.js';
+import type {StudioJobState} from '../../plugin/clip/studio-job-state.js';
 import {decodeVideoFrame, meanAbsDiff, readRgb, type Rgb} from '../remotion/remotion-test-helpers.js';
 
 // The README's "Install into your project", followed literally in a fresh Remotion project:
 // npm pack → a new project (remotion, @remotion/cli, react, zod from the registry; its own
 // public/logo.png; a real video; no remotion.config.ts) → npm install <tarball> → npx fatezero
 // prerender → plain npx remotion render / studio, then npx fatezero render; then again with a
-// remotion.config.ts that sets another public dir and a webpack alias.
+// remotion.config.ts that sets another public dir and a webpack alias. Between them, npx fatezero
+// studio: Studio on loopback only, a new clip computed through its job server and served by Studio.
 
 const run = promisify(execFile);
 const REMOTION = process.env.FATEZERO_E2E_REMOTION_VERSION ?? '4.0.529';
@@ -39,7 +44,8 @@ const npx = async (args: string[], env: Record<string, string> = {}) => {
 	}
 };
 
-const CLIP = `{source: 'media/car-turn.mp4', sourcePrompt: 'a jeep on a road', prompt: 'a red jeep on a road', size: 64, frames: {count: 4}, steps: 3, leastScChannel: 64}`;
+const CLIP_INPUT = {source: 'media/car-turn.mp4', sourcePrompt: 'a jeep on a road', prompt: 'a red jeep on a road', size: 64, frames: {count: 4}, steps: 3, leastScChannel: 64};
+const CLIP = JSON.stringify(CLIP_INPUT);
 
 const root = (importClip: string) => `import {AbsoluteFill, Composition, Img, staticFile} from 'remotion';
 import {FateZeroClip, fateZeroMetadata} from 'remotion-fatezero';
@@ -120,6 +126,67 @@ const stopStudio = (child: ChildProcess) => {
 		// already gone
 	}
 };
+
+/** A port nothing listens on (bound on the wildcard host, so free on every address). */
+const freePort = () =>
+	new Promise<number>((resolve, reject) => {
+		const server = net.createServer();
+		server.once('error', reject);
+		server.listen(0, () => {
+			const {port} = server.address() as AddressInfo;
+			server.close(() => resolve(port));
+		});
+	});
+
+/** 'connected', or why not: the error code (ECONNREFUSED: nothing listens there) or 'timeout'. */
+const tryConnect = (host: string, port: number) =>
+	new Promise<string>((resolve) => {
+		const socket = net.connect({host, port});
+		socket.setTimeout(3000);
+		socket.once('connect', () => {
+			socket.destroy();
+			resolve('connected');
+		});
+		socket.once('timeout', () => {
+			socket.destroy();
+			resolve('timeout');
+		});
+		socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+	});
+
+/**
+ * A non-loopback address of this machine that a wildcard listener answers on (so that a refusal
+ * there means a loopback bind, not a firewall); null when there is none.
+ */
+const networkAddress = async (): Promise<string | null> => {
+	const candidates = Object.values(os.networkInterfaces())
+		.flatMap((addresses) => addresses ?? [])
+		.filter((a) => !a.internal && !a.address.startsWith('fe80:'))
+		.sort((a, b) => (a.family === b.family ? 0 : a.family === 'IPv4' ? -1 : 1));
+	for (const candidate of candidates) {
+		const control = net.createServer();
+		const port = await new Promise<number>((resolve) => control.listen(0, () => resolve((control.address() as AddressInfo).port)));
+		const seen = await tryConnect(candidate.address, port);
+		await new Promise((resolve) => control.close(resolve));
+		if (seen === 'connected') return candidate.address;
+	}
+	return null;
+};
+
+/** The live (not zombie) processes of a process group, from /proc. */
+const groupMembers = (pgid: number): number[] =>
+	readdirSync('/proc')
+		.filter((name) => /^\d+$/.test(name))
+		.filter((pid) => {
+			try {
+				const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+				const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+				return Number(pgrp) === pgid && state !== 'Z';
+			} catch {
+				return false; // gone meanwhile
+			}
+		})
+		.map(Number);
 
 let tarball: string;
 let editKey: string;
@@ -208,6 +275,130 @@ describe(`a fresh Remotion ${REMOTION} project that installs the packed package`
 			stopStudio(child);
 		}
 	});
+
+	it('npx fatezero studio: Studio on loopback only; its job server computes a new clip, publishes it into public/fatezero/ and Studio serves it; stopping the group frees both ports', async () => {
+		const [port, jobPort] = [await freePort(), await freePort()];
+		const studioOrigin = `http://localhost:${port}`;
+		const jobServer = `http://127.0.0.1:${jobPort}`;
+		// the model by flag this time (fatezero.config.json names the same one)
+		const child = spawn('npx', ['--no-install', 'fatezero', 'studio', 'src/index.ts', '--model', 'generated:tiny', '--port', String(port), '--job-server-port', String(jobPort)], {
+			cwd: app,
+			env: userEnv(),
+			stdio: ['ignore', 'pipe', 'pipe'],
+			detached: true,
+		});
+		let output = '';
+		child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+		child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+		// 'close': every process that holds the pipes (npx, fatezero, Studio) is gone
+		const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+		const log = () => `\n--- npx fatezero studio output ---\n${output.slice(-6000)}`;
+		const events = new AbortController();
+		try {
+			// 1. Studio answers on 127.0.0.1 (the page carries the job server's URL) …
+			let html = '';
+			const deadline = Date.now() + 180_000;
+			while (!html.includes('remotion_staticBase') && Date.now() < deadline && child.exitCode === null) {
+				try {
+					const response = await fetch(`http://127.0.0.1:${port}/`, {signal: AbortSignal.timeout(5000)});
+					if (response.status === 200) html = await response.text();
+				} catch {
+					// not listening yet
+				}
+				if (!html.includes('remotion_staticBase')) await new Promise((resolve) => setTimeout(resolve, 500));
+			}
+			expect(html, `Studio did not answer 200 on 127.0.0.1:${port} within 180 s${log()}`).toContain('remotion_staticBase');
+			expect(html).toContain(`"REMOTION_FATEZERO_JOB_SERVER":"${jobServer}"`);
+			const base = `http://127.0.0.1:${port}${/remotion_staticBase\s*=\s*"([^"]+)"/.exec(html)![1]}`;
+			expect(output).toContain(`FateZero job server: ${jobServer}`);
+			expect(output).toContain('Remotion Studio listens on 127.0.0.1 only');
+			// … and neither it nor the job server on the machine's network address
+			const address = await networkAddress();
+			if (address) {
+				expect(await tryConnect(address, port), `Studio on ${address}:${port}${log()}`).toBe('ECONNREFUSED');
+				expect(await tryConnect(address, jobPort), `the job server on ${address}:${jobPort}`).toBe('ECONNREFUSED');
+			} else {
+				console.warn('no non-loopback address answers on this machine: the network-address check is skipped');
+			}
+
+			// 2. As Studio's page does: the event stream first, then POST the clip it shows (a new
+			// prompt: a descriptor key nothing has computed yet), both with the page's Origin
+			const client = `e2e-${process.pid}`;
+			const descriptor = fateZeroClip({...CLIP_INPUT, prompt: 'a blue jeep on a road'});
+			const key = descriptorKey(descriptor);
+			expect(existsSync(path.join(app, 'public/fatezero/index', `${key}.json`))).toBe(false);
+			const stream = await fetch(`${jobServer}/events?client=${client}`, {headers: {Origin: studioOrigin}, signal: events.signal});
+			expect(stream.status).toBe(200);
+			expect(stream.headers.get('content-type')).toContain('text/event-stream');
+			expect(stream.headers.get('access-control-allow-origin')).toBe(studioOrigin);
+			const states: StudioJobState[] = [];
+			void (async () => {
+				let buffer = '';
+				const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+				for (let read = await reader.read(); !read.done; read = await reader.read()) {
+					buffer += read.value;
+					for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+						const lines = buffer.slice(0, end).split('\n');
+						buffer = buffer.slice(end + 2);
+						const data = lines.find((line) => line.startsWith('data: '));
+						if (lines.includes('event: job') && data) states.push(JSON.parse(data.slice('data: '.length)) as StudioJobState);
+					}
+				}
+			})().catch(() => undefined); // aborted at the end
+			const posted = await fetch(`${jobServer}/jobs?client=${client}`, {method: 'POST', headers: {Origin: studioOrigin, 'Content-Type': 'application/json'}, body: JSON.stringify(descriptor)});
+			const accepted = (await posted.json()) as StudioJobState & {error?: string};
+			expect(posted.status, accepted.error).toBe(202);
+			expect(posted.headers.get('access-control-allow-origin')).toBe(studioOrigin);
+			// the packed package keys the clip as the sources do
+			expect(accepted.descriptorKey).toBe(key);
+			const finished = () => states.find((s) => s.descriptorKey === key && ['done', 'failed', 'cancelled'].includes(s.status));
+			const jobDeadline = Date.now() + 300_000;
+			while (!finished() && Date.now() < jobDeadline && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 250));
+			expect(finished(), `no final state for job ${key} within 5 min; streamed: ${JSON.stringify(states.slice(-3))}${log()}`).toBeDefined();
+			expect(finished()!.status, `${finished()!.error}${log()}`).toBe('done');
+			expect(states.some((s) => s.descriptorKey === key && s.status === 'running'), 'progress was streamed').toBe(true);
+			const state = (await (await fetch(`${jobServer}/jobs/${key}`, {headers: {Origin: studioOrigin}})).json()) as StudioJobState;
+			expect(state).toMatchObject({descriptorKey: key, status: 'done', stage: 'done'});
+			const newEditKey = state.editKey!;
+			expect(newEditKey).toMatch(/^[0-9a-f]+$/);
+			expect(newEditKey).not.toBe(editKey);
+
+			// published into the user's public dir …
+			const index = JSON.parse(readFileSync(path.join(app, 'public/fatezero/index', `${key}.json`), 'utf8')) as {editKey: string};
+			expect(index.editKey).toBe(newEditKey);
+			const clipDir = path.join(app, 'public/fatezero/clips', newEditKey);
+			expect(readdirSync(clipDir).sort()).toEqual(['00000.png', '00001.png', '00002.png', '00003.png', 'manifest.json']);
+			// … and served by the running Studio, which did not have them when it started
+			const frame = await fetch(`${base}/fatezero/clips/${newEditKey}/00000.png`);
+			expect(frame.status).toBe(200);
+			expect(frame.headers.get('content-type')).toContain('image/png');
+			expect(Buffer.from(await frame.arrayBuffer()).equals(readFileSync(path.join(clipDir, '00000.png')))).toBe(true);
+			expect(((await (await fetch(`${base}/fatezero/index/${key}.json`)).json()) as {editKey: string}).editKey).toBe(newEditKey);
+			expect(output).toContain(`done → clips/${newEditKey}/`);
+		} finally {
+			events.abort();
+			// 3. Stop the whole group as a terminal's Ctrl-C would, and wait until all of it is gone
+			try {
+				process.kill(-child.pid!, 'SIGTERM');
+			} catch {
+				// already gone
+			}
+			const stopped = await Promise.race([closed.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 30_000))]);
+			const left = groupMembers(child.pid!);
+			if (!stopped || left.length > 0) {
+				try {
+					process.kill(-child.pid!, 'SIGKILL');
+				} catch {
+					// gone meanwhile
+				}
+			}
+			expect(stopped, `npx fatezero studio still running 30 s after SIGTERM${log()}`).toBe(true);
+			expect(left, 'processes left in the group').toEqual([]);
+		}
+		expect(output).toContain('Stopping Remotion Studio and the FateZero job server (SIGTERM)');
+		expect(await tryConnect('127.0.0.1', port), 'Studio still listening').toBe('ECONNREFUSED');
+		expect(await tryConnect('127.0.0.1', jobPort), 'the job server still listening').toBe('ECONNREFUSED');
+	}, 600_000);
 
 	it('with a remotion.config.ts that sets another public dir and a webpack alias, the same flows work', async () => {
 		renameSync(path.join(app, 'public'), path.join(app, 'assets'));
