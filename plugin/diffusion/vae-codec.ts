@@ -1,4 +1,4 @@
-import {float32Tensor} from '../runtime/host-tensor.js';
+import {concatFloat32, float32Tensor} from '../runtime/host-tensor.js';
 import type {RunnableSession} from './runnable-session.js';
 
 export type VaeCodecOptions = {
@@ -31,7 +31,7 @@ export const encodeFrames = async (
 		latentShape = [count, mean.dims[1], mean.dims[2], mean.dims[3]];
 		parts.push(mean.data as Float32Array);
 	}
-	const latents = concat(parts);
+	const latents = concatFloat32(parts);
 	for (let i = 0; i < latents.length; i++) latents[i] *= options.scalingFactor;
 	return {latents, latentShape};
 };
@@ -71,15 +71,5 @@ export const decodeLatents = async (
 		}
 		parts.push(hwc);
 	}
-	return {frames: concat(parts), height: outHeight, width: outWidth};
-};
-
-const concat = (parts: Float32Array[]): Float32Array => {
-	const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-	let offset = 0;
-	for (const part of parts) {
-		out.set(part, offset);
-		offset += part.length;
-	}
-	return out;
+	return {frames: concatFloat32(parts), height: outHeight, width: outWidth};
 };

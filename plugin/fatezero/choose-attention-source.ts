@@ -1,17 +1,12 @@
 import type {UnetConfig} from '../model/component-configs.js';
+import type {ClipPlanRequest} from './engine-stages.js';
 import type {FusionMode, StoragePrecision} from './fusion-io.js';
-import type {ReferenceFrameSpec} from '../clip/reference-frames.js';
 import {chooseChunkSize, engineMemoryShape, memoryBudgetBytes} from './memory-budget.js';
 
-export type AttentionSourceRequest = {
+/** A clip plan's request (frames, steps, edits, attention, chunk size, budget), with the engine described by its config instead of loaded. */
+export type AttentionSourceRequest = Omit<ClipPlanRequest, 'engine'> & {
 	unetConfig: UnetConfig;
 	sizeInPixels: number;
-	frameCount: number;
-	steps: number;
-	editCount: number;
-	attention?: readonly ReferenceFrameSpec[];
-	chunkSizeInFrames?: number | null;
-	memoryBudgetInMegabytes?: number;
 	/** The same engine options loadFateZero takes (their defaults when left out). */
 	leastScChannel?: number;
 	fusionMaxQueryTokens?: number;

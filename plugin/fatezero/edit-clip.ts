@@ -3,7 +3,7 @@ import type {DdimScheduler} from '../diffusion/ddim-scheduler.js';
 import {throwIfAborted, type OnProgress} from '../diffusion/progress.js';
 import type {RunnableSession} from '../diffusion/runnable-session.js';
 import {UNET_IO} from '../graph/unet-graph.js';
-import {float32Tensor, int64Tensor} from '../runtime/host-tensor.js';
+import {concatFloat32, float32Tensor, int64Tensor} from '../runtime/host-tensor.js';
 import {gatherFrames, scatterFrames} from './chunk-plan.js';
 import type {FateZeroTarget} from './fatezero-target.js';
 import {fusionFeeds} from './fusion-feeds.js';
@@ -33,16 +33,6 @@ export type EditClipInput = {
 	onStepLatents?: (step: number, latents: Float32Array[]) => void;
 	onProgress?: OnProgress;
 	signal?: AbortSignal;
-};
-
-const concat = (parts: Float32Array[]): Float32Array => {
-	const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-	let offset = 0;
-	for (const part of parts) {
-		out.set(part, offset);
-		offset += part.length;
-	}
-	return out;
 };
 
 /** Text rows for `frames` frames of one group: the same [77, D] row for every frame. */
@@ -100,9 +90,9 @@ export const editClip = async (input: EditClipInput): Promise<Float32Array[]> =>
 			const out = await unet.run(
 				{
 					...controls,
-					[UNET_IO.sample]: float32Tensor(concat(groups), [groups.length * f, channels, height, width]),
+					[UNET_IO.sample]: float32Tensor(concatFloat32(groups), [groups.length * f, channels, height, width]),
 					[UNET_IO.timestep]: float32Tensor(new Float32Array([t]), [1]),
-					[UNET_IO.encoderHiddenStates]: float32Tensor(concat(textRows), [textRows.length, tokens, dim]),
+					[UNET_IO.encoderHiddenStates]: float32Tensor(concatFloat32(textRows), [textRows.length, tokens, dim]),
 					[UNET_IO.referenceFrames]: int64Tensor(referenceFrames.flat(), [referenceFrames.length, f]),
 				},
 				{fetches: blending ? [UNET_IO.noisePred, FUSION_IO.targetMaskMaps] : [UNET_IO.noisePred], signal: input.signal},

@@ -6,19 +6,12 @@ import {encodeSafetensors, readFloatTensor, readSafetensorsIndex, type TensorToW
 import type {EntryWriter} from '../frame-cache/publish-entry.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import {assertFinite, firstNonFinite} from '../media/assert-finite.js';
+import {concatFloat32} from '../runtime/host-tensor.js';
 
 const FILE = 'inversion.safetensors';
 
 /** Concatenated float32 arrays as raw little-endian bytes. */
-const bytesOf = (arrays: Float32Array[]): Uint8Array => {
-	const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
-	let offset = 0;
-	for (const a of arrays) {
-		out.set(a, offset);
-		offset += a.length;
-	}
-	return new Uint8Array(out.buffer);
-};
+const bytesOf = (arrays: Float32Array[]): Uint8Array => new Uint8Array(concatFloat32(arrays).buffer);
 
 /**
  * An inversion as a cache entry: the N+1 inverted latents and, per chunk, the mask maps of every

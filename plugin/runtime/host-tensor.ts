@@ -33,3 +33,14 @@ export const int64Tensor = (values: ArrayLike<number | bigint>, dims: number[]):
 	}
 	return {type: 'int64', dims, data};
 };
+
+/** The arrays end to end in one new Float32Array (clips batched along their first axis, latents of every step). */
+export const concatFloat32 = (parts: readonly Float32Array[]): Float32Array => {
+	const out = new Float32Array(parts.reduce((n, part) => n + part.length, 0));
+	let offset = 0;
+	for (const part of parts) {
+		out.set(part, offset);
+		offset += part.length;
+	}
+	return out;
+};
