@@ -58,6 +58,17 @@ export const conv2d = (
 	return ctx.b.op('Conv', inputs, {kernel_shape: [kernel, kernel], strides: [stride, stride], pads}, {name: 'Conv'});
 };
 
+/** Upsample2D (UNet and VAE alike): nearest ×2 (torch's floor rule) then a 3×3 conv. x [N, C, H, W] -> [N, C, 2H, 2W]. */
+export const upsample2d = (ctx: LayerContext, prefix: string, x: string, channels: number): string => {
+	const {b} = ctx;
+	const up = b.op('Resize', [x, '', b.constFloat32([1, 1, 2, 2])], {
+		mode: 'nearest',
+		coordinate_transformation_mode: 'asymmetric',
+		nearest_mode: 'floor',
+	});
+	return conv2d(ctx, `${prefix}.conv`, up, channels, channels, 3, {padding: 1});
+};
+
 /** torch.nn.LayerNorm over the last axis. */
 export const layerNorm = (ctx: LayerContext, prefix: string, x: string, dim: number, eps: number): string =>
 	ctx.b.op(

@@ -146,13 +146,3 @@ const feedForward = (s: UnetBuildState, prefix: string, x: string, channels: num
 export const downsample = (s: UnetBuildState, prefix: string, x: string, channels: number): string =>
 	conv2d(s, `${prefix}.conv`, x, channels, channels, 3, {stride: 2, padding: s.config.downsamplePadding});
 
-/** Upsample2D: nearest ×2 (torch's floor rule) then a 3×3 conv. */
-export const upsample = (s: UnetBuildState, prefix: string, x: string, channels: number): string => {
-	const {b} = s;
-	const up = b.op('Resize', [x, '', b.constFloat32([1, 1, 2, 2])], {
-		mode: 'nearest',
-		coordinate_transformation_mode: 'asymmetric',
-		nearest_mode: 'floor',
-	});
-	return conv2d(s, `${prefix}.conv`, up, channels, channels, 3, {padding: 1});
-};

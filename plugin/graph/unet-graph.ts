@@ -1,7 +1,7 @@
 import type {UnetConfig} from '../model/component-configs.js';
 import type {AttentionHook} from './attention-hook.js';
-import {conv2d, groupNorm, linear, silu, toComputeType, toFloat32, type LayerContext} from './common-layers.js';
-import {downsample, resnetBlock, transformer, upsample, type UnetBuildState} from './unet-blocks.js';
+import {conv2d, groupNorm, linear, silu, toComputeType, toFloat32, upsample2d, type LayerContext} from './common-layers.js';
+import {downsample, resnetBlock, transformer, type UnetBuildState} from './unet-blocks.js';
 
 export type UnetGraphOptions = {
 	/**
@@ -137,7 +137,7 @@ export const buildUnetGraph = (ctx: LayerContext, config: UnetConfig, options: U
 				});
 			}
 		}
-		if (i < levels - 1) h = upsample(s, `up_blocks.${i}.upsamplers.0`, h, outChannels);
+		if (i < levels - 1) h = upsample2d(s, `up_blocks.${i}.upsamplers.0`, h, outChannels);
 	});
 
 	// 6. output: pooled GroupNorm (FateZero's conv_norm_out runs on 5-D tensors), SiLU, conv

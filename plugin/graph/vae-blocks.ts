@@ -1,4 +1,4 @@
-import {conv2d, explicitAttention, fusedAttention, groupNorm, silu, type LayerContext} from './common-layers.js';
+import {conv2d, explicitAttention, fusedAttention, groupNorm, silu, upsample2d, type LayerContext} from './common-layers.js';
 
 /** Every norm of diffusers' VAE Encoder/Decoder (resnets, attention, conv_norm_out) uses eps 1e-6. */
 export const VAE_NORM_EPS = 1e-6;
@@ -82,13 +82,4 @@ export const vaeDownsample = (ctx: LayerContext, prefix: string, x: string, chan
 	ctx.b.scope(prefix, () => conv2d(ctx, `${prefix}.conv`, x, channels, channels, 3, {stride: 2, pads: [0, 0, 1, 1]}));
 
 /** Upsample2D: nearest ×2 (torch's floor rule) then a 3×3 conv. x [N, C, H, W] -> [N, C, 2H, 2W]. */
-export const vaeUpsample = (ctx: LayerContext, prefix: string, x: string, channels: number): string =>
-	ctx.b.scope(prefix, () => {
-		const {b} = ctx;
-		const up = b.op('Resize', [x, '', b.constFloat32([1, 1, 2, 2])], {
-			mode: 'nearest',
-			coordinate_transformation_mode: 'asymmetric',
-			nearest_mode: 'floor',
-		});
-		return conv2d(ctx, `${prefix}.conv`, up, channels, channels, 3, {padding: 1});
-	});
+export const vaeUpsample = (ctx: LayerContext, prefix: string, x: string, channels: number): string => ctx.b.scope(prefix, () => upsample2d(ctx, prefix, x, channels));
