@@ -2,12 +2,12 @@ import {promises as fsp} from 'node:fs';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {FateZeroError} from '../errors/fatezero-error.js';
-import {TAKEOVER_PREFIX} from './cache-layout.js';
+import {LOCK_SUFFIX, TAKEOVER_PREFIX, TEMP_PREFIX, uniqueSuffix} from './cache-layout.js';
 import {forgetLockOwner, newLockOwner, parseLockOwner, staleReason, startHeartbeat, type LockOwner} from './lock-owner.js';
 
 /**
- * Cross-process lock of one cache key: a file `<kind>/<key>.lock` created with O_EXCL ('wx'),
- * holding {pid, host, startedAt, token}. The holder touches it every `heartbeatMs`; a lock whose
+ * Cross-process lock of one cache key: a file `<kind>/<key>.lock` created exclusively with its
+ * owner record already in it (createLockFile), holding {pid, host, startedAt, token}. The holder touches it every `heartbeatMs`; a lock whose
  * holder is gone (dead pid on this host) or silent for `staleMs` is taken over (removeStaleLock,
  * under a takeover guard, then a fresh O_EXCL create that any waiter may win).
  *
@@ -104,15 +104,48 @@ export const removeStaleLock = async (lockPath: string, options: {staleMs?: numb
 	}
 };
 
+// Where a hard link cannot be made (some network and FAT file systems), the lock is created with
+// O_EXCL and written after; a process killed between the two leaves an empty lock that only its
+// age frees.
+const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+
+/**
+ * The owner record is written to a temporary file first, named like an entry's temporary
+ * (`.tmp-<key>-<pid>-<rand>`, so a killed process's one is cleaned as those are), then hard-linked
+ * to the lock's name: link fails with EEXIST when the lock exists, as O_EXCL does, and a lock
+ * never exists without its owner. (Created with O_EXCL and written after, a SIGKILL in between
+ * left an empty lock naming no process, which held the key for `staleMs`: seen in CI under load.)
+ */
 const createLockFile = async (lockPath: string, owner: LockOwner): Promise<number | 'exists'> => {
+	const pending = path.join(path.dirname(lockPath), `${TEMP_PREFIX}${path.basename(lockPath, LOCK_SUFFIX)}-${uniqueSuffix()}`);
+	try {
+		await fsp.writeFile(pending, JSON.stringify(owner), {flag: 'wx'});
+	} catch (error) {
+		if (errno(error) !== 'ENOENT') throw error;
+		await fsp.mkdir(path.dirname(lockPath), {recursive: true});
+		return createLockFile(lockPath, owner);
+	}
+	try {
+		// the lock's inode: the heartbeat checks the lock is still this file
+		const {ino} = await fsp.stat(pending);
+		await fsp.link(pending, lockPath);
+		return ino;
+	} catch (error) {
+		if (errno(error) === 'EEXIST') return 'exists';
+		if (LINK_UNSUPPORTED.has(errno(error) ?? '')) return createLockFileExclusive(lockPath, owner);
+		throw error;
+	} finally {
+		await fsp.rm(pending, {force: true});
+	}
+};
+
+const createLockFileExclusive = async (lockPath: string, owner: LockOwner): Promise<number | 'exists'> => {
 	let handle: fsp.FileHandle;
 	try {
 		handle = await fsp.open(lockPath, 'wx');
 	} catch (error) {
 		if (errno(error) === 'EEXIST') return 'exists';
-		if (errno(error) !== 'ENOENT') throw error;
-		await fsp.mkdir(path.dirname(lockPath), {recursive: true});
-		return createLockFile(lockPath, owner);
+		throw error;
 	}
 	try {
 		await handle.writeFile(JSON.stringify(owner));

@@ -1,10 +1,11 @@
 import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {describe, expect, it} from 'vitest';
+import {beforeAll, describe, expect, it} from 'vitest';
 import {isFateZeroError} from '../../plugin/errors/index.js';
 import {acquireKeyLock, inspectLock, removeStaleLock, tryAcquireKeyLock, withKeyLock} from '../../plugin/frame-cache/key-lock.js';
-import {deadPid, tempCacheDir} from './cache-test-helpers.js';
+import {classifyKindDirItem} from '../../plugin/frame-cache/cache-layout.js';
+import {bundleFixtures, deadPid, runFixture, tempCacheDir} from './cache-test-helpers.js';
 
 const dir = tempCacheDir('key-lock');
 mkdirSync(path.join(dir, 'clips'), {recursive: true});
@@ -15,6 +16,8 @@ const writeLock = (file: string, owner: {pid: number; host: string}, ageMs = 0) 
 	const when = new Date(Date.now() - ageMs);
 	utimesSync(file, when, when);
 };
+
+beforeAll(() => bundleFixtures(['lock-churn-child.ts'], path.join(dir, 'bin')));
 
 describe('key lock', () => {
 	it('is a file created exclusively with the owner pid, host and start time, removed on release', async () => {
@@ -112,5 +115,32 @@ describe('key lock', () => {
 		setTimeout(() => controller.abort(), 50);
 		const error = await acquireKeyLock(file, {pollMs: 10, signal: controller.signal}).catch((e: unknown) => e);
 		expect(isFateZeroError(error, 'ABORTED')).toBe(true);
+	});
+	it('never exists without its owner: a process killed at any point leaves a lock that is stale at once', {timeout: 120_000}, async () => {
+		// With O_EXCL + a later write, a SIGKILL between the two left an empty lock that named no
+		// process, so only its age (staleMs, 30 s) freed the key.
+		const lockDir = path.join(dir, 'churn', 'clips');
+		mkdirSync(lockDir, {recursive: true});
+		const file = path.join(lockDir, 'churnkey.lock');
+		let leftLocks = 0;
+		for (let kill = 0; kill < 40; kill++) {
+			const child = runFixture('lock-churn-child.ts', [file]);
+			expect(await child.firstLine).toBe('churning');
+			await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 30));
+			child.child.kill('SIGKILL');
+			expect((await child.exit).signal).toBe('SIGKILL');
+			if (existsSync(file)) {
+				leftLocks++;
+				const state = await inspectLock(file);
+				expect(state, readFileSync(file, 'utf8') || '(empty lock file)').toMatchObject({state: 'stale', owner: {pid: child.child.pid}});
+				// taken over at once, not after staleMs
+				const next = await tryAcquireKeyLock(file);
+				expect(next.acquired).toBe(true);
+				if (next.acquired) await next.lock.release();
+			}
+			// what a kill may leave beside it is a temporary of the key, cleaned as entry temporaries are
+			for (const name of readdirSync(lockDir)) expect(['temp', 'takeover-guard'], name).toContain(classifyKindDirItem(name).type);
+		}
+		console.log(`${leftLocks} of 40 kills left a lock file behind; every one named its dead owner`);
 	});
 });

@@ -67,7 +67,8 @@ const WINDOWS: Record<Target, {opens: (e: TimedEvent, inversionCached: boolean) 
 /** How far the killed process `pid` got with publishing <kind>/<key>. */
 const publicationState = (cacheDir: string, kind: CacheKind, key: string, pid: number): 'published' | 'manifest written' | 'files written' | 'no file written' => {
 	if (existsSync(entryDir(cacheDir, kind, key))) return 'published';
-	const temp = readdirSync(kindDir(cacheDir, kind)).find((name) => name.startsWith(`${TEMP_PREFIX}${key}-${pid}-`));
+	// an entry's temporary directory (a lock's pending owner file is named alike; it is a file)
+	const temp = readdirSync(kindDir(cacheDir, kind), {withFileTypes: true}).find((item) => item.isDirectory() && item.name.startsWith(`${TEMP_PREFIX}${key}-${pid}-`))?.name;
 	if (!temp) return 'no file written';
 	const files = readdirSync(path.join(kindDir(cacheDir, kind), temp), {recursive: true}).map(String);
 	return files.includes(MANIFEST_FILE) ? 'manifest written' : files.some((f) => /\.(png|safetensors)$/.test(f)) ? 'files written' : 'no file written';
