@@ -17,9 +17,10 @@ import {coordinatorFromFlags, DISTRIBUTED_HELP} from '../queue/distributed-flags
 import {createProgressDisplay, formatTable} from './progress-display.js';
 import {printSettings, SETTINGS_HELP, settingsFromFlags} from './settings-flags.js';
 import {splitCliArgs} from './split-cli-args.js';
+import {VARIANT_RENDER_HELP, VARIANT_RENDER_OPTIONS, variantRenderOptions} from './variant-render-flags.js';
 
 export const RENDER_HELP = `fatezero render <entry> <composition> <out> [--json-progress] [--queue URL --store URL] [remotion render flags] [settings]
-fatezero render <entry> <composition> --variants FILE --out-dir DIR [--props JSON|FILE] [--codec C] [--concurrency N|P%] [--fail-fast] [--json] [--json-progress] [--queue URL --store URL] [settings]
+fatezero render <entry> <composition> --variants FILE --out-dir DIR [--props JSON|FILE] [--fail-fast] [--json] [--json-progress] [--queue URL --store URL] [render flags below] [settings]
 
 Pre-renders the composition's clips (as \`fatezero prerender\`), then runs \`npx remotion render\`
 of your project with every other flag as you gave it: --codec, --crf, --concurrency (N or "50%"),
@@ -33,7 +34,9 @@ shallow-merged over the composition's default props, after --props. Every varian
 and its clips discovered before any work; the project is bundled once; all clip jobs share one
 queue, so variants of one source and source prompt share one inversion; each variant renders as
 soon as its own clips are ready. Ends with a table and <out-dir>/manifest.json (same rows).
-Exit code 1 when any variant failed.
+Exit code 1 when any variant failed. A batch renders in this process (Remotion's renderMedia), so
+it takes the render flags listed below, each checked before any work; a render problem only the
+composition shows (e.g. --frames past its end) fails that variant.
 
 With --queue and --store (a single output or --variants), the clip jobs run on the workers
 (\`fatezero worker\`) instead of this machine: every variant's inversions and edits are queued at
@@ -45,6 +48,8 @@ the one it runs); finished stages stay in the store.
   --json-progress      Clip job progress as NDJSON events on stderr ({"job", "type": "progress", "version": 1, …});
                        without a terminal, percentage lines.
 
+${VARIANT_RENDER_HELP}
+
 ${DISTRIBUTED_HELP}
 
 ${SETTINGS_HELP}`;
@@ -54,8 +59,7 @@ const RENDER_OPTIONS = {
 	variants: {type: 'string'},
 	'out-dir': {type: 'string'},
 	'fail-fast': {type: 'boolean'},
-	codec: {type: 'string'},
-	concurrency: {type: 'string'},
+	...VARIANT_RENDER_OPTIONS,
 } as const;
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
@@ -72,13 +76,6 @@ const variantsTable = (rows: VariantResult[]) =>
 		rows.map((r) => [r.variant, displayPath(r.output), r.status, String(r.cacheHits), String(r.cacheMisses), seconds(r.jobsMs), seconds(r.renderMs), seconds(r.timeMs)]),
 	);
 
-const concurrencyOption = (value: string | undefined): number | string | null => {
-	if (value === undefined) return null;
-	if (/^\d+$/.test(value) && Number(value) >= 1) return Number(value);
-	if (/^\d+(\.\d+)?%$/.test(value) && Number.parseFloat(value) > 0 && Number.parseFloat(value) <= 100) return value;
-	throw new FateZeroError('INVALID_OPTION', `--concurrency must be a whole number ≥ 1 or a share of the cores such as "50%"; got "${value}".`);
-};
-
 type Parsed = {values: ReturnType<typeof parseRenderFlags>['values']; positionals: string[]};
 const parseRenderFlags = (args: string[]) => withArgErrors('render', () => parseArgs({args, strict: true, allowPositionals: true, options: RENDER_OPTIONS}));
 
@@ -88,6 +85,8 @@ const renderVariantsCommand = async ({values, positionals}: Parsed): Promise<num
 		throw new FateZeroError('INVALID_OPTION', `fatezero render --variants takes <entry> <composition> (outputs go to --out-dir); got ${positionals.length} arguments. Run "fatezero render --help".`);
 	}
 	if (!values['out-dir']) throw new FateZeroError('INVALID_OPTION', '--variants needs --out-dir DIR: each variant renders to DIR/<name>.mp4. Run "fatezero render --help".');
+	// the render flags are checked first: a typo fails at once, before the project loads or anything runs
+	const render = variantRenderOptions(values);
 	const settings = settingsFromFlags(values);
 	const variants = readVariantsFile(values.variants!);
 	const project = await loadRemotionProject(settings, process.cwd());
@@ -115,8 +114,7 @@ const renderVariantsCommand = async ({values, positionals}: Parsed): Promise<num
 			settings,
 			project,
 			browserExecutable: values['browser-executable'],
-			codec: values.codec as never,
-			concurrency: concurrencyOption(values.concurrency),
+			...render,
 			failFast: values['fail-fast'] === true,
 			signal: abort.signal,
 			onProgress,

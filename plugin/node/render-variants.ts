@@ -1,6 +1,6 @@
 import {mkdirSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
-import {makeCancelSignal, openBrowser, renderMedia, RenderInternals, selectComposition, type Codec} from '@remotion/renderer';
+import {makeCancelSignal, openBrowser, renderMedia, RenderInternals, selectComposition} from '@remotion/renderer';
 import type {ClipDescriptor} from '../clip/clip-descriptor.js';
 import {FateZeroError} from '../errors/fatezero-error.js';
 import type {GetOrComputeStatus} from '../frame-cache/compute-once.js';
@@ -15,8 +15,10 @@ import {bundleProject} from './bundle-project.js';
 import {assertModelFor, queueFor, settingsFrom} from './prerender.js';
 import {loadRemotionProject, type RemotionProject} from './remotion-project.js';
 import {parseVariants, type RenderVariant} from './parse-variants.js';
+import {renderMediaOptions, validateRenderOptions, type RenderMediaSettings} from './render-options.js';
 
 export {parseVariants, readVariantsFile, type RenderVariant} from './parse-variants.js';
+export {validateRenderOptions, type RenderMediaSettings} from './render-options.js';
 
 export type VariantStatus = 'rendered' | 'failed' | 'skipped';
 
@@ -54,7 +56,13 @@ export type VariantResult = {
 	error: string | null;
 };
 
-export type RenderVariantsOptions = {
+/**
+ * One object: where and what to render, plus the Remotion render settings applied to every
+ * variant's renderMedia() (RenderMediaSettings: codec, crf, scale, frameRange, everyNthFrame,
+ * timeoutInMilliseconds, logLevel, jpegQuality, pixelFormat, imageFormat, muted, audioCodec),
+ * all checked before any work.
+ */
+export type RenderVariantsOptions = RenderMediaSettings & {
 	/** Remotion entry file (registerRoot). */
 	entryPoint: string;
 	compositionId: string;
@@ -75,8 +83,6 @@ export type RenderVariantsOptions = {
 	/** A bundle made earlier with the project's public dir symlinked (bundleProject); default: bundle here. */
 	serveUrl?: string;
 	browserExecutable?: string | null;
-	/** Default 'h264'. */
-	codec?: Codec;
 	/** Frames rendered in parallel per render (Remotion's --concurrency): a number or a share such as "50%". */
 	concurrency?: number | string | null;
 	/** Stop at the first failed variant (the rest are 'skipped'); default: render the others and report. */
@@ -180,6 +186,8 @@ const etaFrom = (started: number, step: number, total: number): number | null =>
 export const renderVariants = async (options: RenderVariantsOptions): Promise<RenderVariantsResult> => {
 	const origin = options.variantsOrigin ?? 'variants';
 	const variants = parseVariants(options.variants, origin);
+	validateRenderOptions(options);
+	const render = renderMediaOptions(options);
 	const outDir = path.resolve(options.outDir);
 	try {
 		mkdirSync(outDir, {recursive: true});
@@ -187,8 +195,8 @@ export const renderVariants = async (options: RenderVariantsOptions): Promise<Re
 		throw new FateZeroError('INVALID_OPTION', `--out-dir ${outDir} cannot be created (${errorText(error)}). Pass a writable folder.`, {cause: error});
 	}
 	if (!statSync(outDir).isDirectory()) throw new FateZeroError('INVALID_OPTION', `--out-dir ${outDir} is a file. Pass a folder.`);
-	const codec = options.codec ?? 'h264';
-	const extension = RenderInternals.getFileExtensionFromCodec(codec, null);
+	const {codec} = render;
+	const extension = RenderInternals.getFileExtensionFromCodec(codec, render.audioCodec);
 	const settings = settingsFrom(options);
 	const cacheDir = settings.cacheDir.value;
 	const project = options.project ?? (await loadRemotionProject(settings));
@@ -209,7 +217,7 @@ export const renderVariants = async (options: RenderVariantsOptions): Promise<Re
 		throw error;
 	}
 	const select = (inputProps: Record<string, unknown>) =>
-		selectComposition({serveUrl, id: options.compositionId, inputProps, puppeteerInstance: browser, browserExecutable, envVariables: project.envVariables, logLevel: 'error'});
+		selectComposition({serveUrl, id: options.compositionId, inputProps, puppeteerInstance: browser, browserExecutable, envVariables: project.envVariables, timeoutInMilliseconds: render.timeoutInMilliseconds, logLevel: 'error'});
 
 	const stop = new AbortController();
 	const onOuterAbort = () => stop.abort(options.signal?.reason ?? new FateZeroError('ABORTED', 'Cancelled.'));
@@ -265,11 +273,17 @@ export const renderVariants = async (options: RenderVariantsOptions): Promise<Re
 					const {cancelSignal, cancel} = makeCancelSignal();
 					cancelRenders.add(cancel);
 					let lastFrame = -1;
+					// the frames this render draws (--frames, --every-nth-frame): Remotion tells at the start
+					let total: number | null = null;
+					const progress = (step: number, frames: number) => {
+						lastFrame = step;
+						emit({variant: variant.name, stage: 'rendering', step, total: frames, etaSeconds: etaFrom(renderStarted, step, frames)});
+					};
 					try {
 						await renderMedia({
+							...render,
 							composition,
 							serveUrl,
-							codec,
 							outputLocation: variant.output,
 							inputProps: variant.inputProps,
 							puppeteerInstance: browser,
@@ -277,12 +291,13 @@ export const renderVariants = async (options: RenderVariantsOptions): Promise<Re
 							envVariables: project.envVariables,
 							concurrency: options.concurrency ?? null,
 							overwrite: true,
-							logLevel: 'error',
 							cancelSignal,
+							onStart: ({frameCount}) => {
+								total = frameCount;
+								progress(0, frameCount);
+							},
 							onProgress: ({renderedFrames}) => {
-								if (renderedFrames === lastFrame) return;
-								lastFrame = renderedFrames;
-								emit({variant: variant.name, stage: 'rendering', step: renderedFrames, total: composition.durationInFrames, etaSeconds: etaFrom(renderStarted, renderedFrames, composition.durationInFrames)});
+								if (total !== null && renderedFrames !== lastFrame) progress(renderedFrames, total);
 							},
 						});
 					} finally {

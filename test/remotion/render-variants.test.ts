@@ -4,7 +4,10 @@ import path from 'node:path';
 import sharp from 'sharp';
 import {afterEach, beforeAll, describe, expect, it, vi} from 'vitest';
 import {renderCommand} from '../../plugin/cli/render-command.js';
+import {variantRenderOptions} from '../../plugin/cli/variant-render-flags.js';
 import {isFateZeroError} from '../../plugin/errors/fatezero-error.js';
+import {resolveCompositorBinaries} from '../../plugin/media/compositor-binaries.js';
+import {probeVideo} from '../../plugin/media/probe-video.js';
 import {parseVariants} from '../../plugin/node/parse-variants.js';
 import {renderVariants, type VariantProgress, type VariantResult} from '../../plugin/node/render-variants.js';
 import type {RemotionProject} from '../../plugin/node/remotion-project.js';
@@ -94,6 +97,23 @@ describe('fatezero render --variants: arguments', () => {
 		await rejects(['remotion/index.ts', 'ClipInSequence', 'out.mp4', '--variants', file, '--out-dir', root], 'takes <entry> <composition> (outputs go to --out-dir); got 3');
 		await rejects(['remotion/index.ts', 'ClipInSequence', 'out.mp4', '--out-dir', root], '--out-dir and --fail-fast belong to --variants batches');
 		await rejects(['remotion/index.ts', 'ClipInSequence', '--variants', path.join(root, 'nope.json'), '--out-dir', root], 'does not exist');
+	});
+
+	it('checks the Remotion render flags before any work: even before reading the variants file', async () => {
+		const outDir = path.join(root, 'bad-flags');
+		const args = ['remotion/index.ts', 'ClipInSequence', '--variants', path.join(root, 'nope.json'), '--out-dir', outDir];
+		await rejects([...args, '--scale', '0'], '--scale must be a number above 0 and at most 16 (0.5 renders at half the width and height); got 0.');
+		await rejects([...args, '--frames', 'x'], '--frames must be a frame ("5"), a range ("0-9"), a range to the end ("10-") or ordered ranges ("0-9,20-29") of whole frame numbers ≥ 0; got "x".');
+		await rejects([...args, '--crf', '60'], '--crf must be between 1 and 51 for codec h264');
+		await rejects([...args, '--pixel-format', 'yuva420p', '--codec', 'vp9'], '--pixel-format yuva420p (transparent) needs --image-format png');
+		// the API checks the same before it bundles or creates the out dir
+		const error = await renderVariants({entryPoint: ENTRY, compositionId: 'ClipInSequence', variants: VARIANTS, outDir, scale: 0}).then(
+			() => null,
+			(e: unknown) => e as Error,
+		);
+		expect(isFateZeroError(error, 'INVALID_OPTION'), String(error)).toBe(true);
+		expect(error!.message).toContain('--scale must be a number above 0 and at most 16');
+		expect(existsSync(outDir)).toBe(false);
 	});
 });
 
@@ -220,6 +240,26 @@ describe('renderVariants: validation before work, --fail-fast', () => {
 		expect(error!.message).toContain('variant "bad-edit": Invalid clip descriptor in props.clip: edit.blendThreshold: expected a number in [0, ∞), got "high"');
 		expect(engineRuns(log)).toEqual([]);
 		expect(readdirSync(outDir)).toEqual([]);
+	});
+
+	it('applies the render flags to every variant: --scale 0.5 --frames 0-3 --crf 30 → 64×64, 4 frames', async () => {
+		const render = variantRenderOptions({scale: '0.5', frames: '0-3', crf: '30'});
+		expect(render).toEqual({scale: 0.5, frameRange: [0, 3], crf: 30, concurrency: null});
+		// red and snowy are cached by the three-prompt batch above: only the renders run
+		const events: VariantProgress[] = [];
+		const outDir = path.join(root, 'flags');
+		const result = await renderVariants({entryPoint: ENTRY, compositionId: 'ClipInSequence', variants: [VARIANTS[0], VARIANTS[1]], outDir, settings, project, serveUrl, browserExecutable: BROWSER, ...render, onVariantProgress: (e) => events.push(e)});
+		expect(result.variants.map((row) => [row.variant, row.status, row.error])).toEqual([
+			['red', 'rendered', null],
+			['snowy', 'rendered', null],
+		]);
+		const {ffprobe} = resolveCompositorBinaries();
+		for (const row of result.variants) {
+			const probe = await probeVideo(ffprobe, row.output);
+			expect({width: probe.width, height: probe.height, frameCount: probe.frameCount}, row.variant).toEqual({width: 64, height: 64, frameCount: 4});
+		}
+		// progress counts the frames rendered, not the composition's 30
+		expect(new Set(events.filter((e) => e.stage === 'rendering').map((e) => e.total))).toEqual(new Set([4]));
 	});
 
 	it('--fail-fast stops at the first failed variant; without it the others still render', async () => {
