@@ -206,6 +206,11 @@ describe(`a fresh Remotion ${REMOTION} project that installs the packed package`
 		for (const file of ['package/dist/plugin/index.js', 'package/dist/plugin/index.d.ts', 'package/dist/plugin/node.js', 'package/dist/plugin/node.d.ts', 'package/dist/plugin/cli/main.js', 'package/bin/fatezero.js']) expect(files).toContain(file);
 		expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
 		expect(existsSync(path.join(app, 'node_modules/tsx'))).toBe(false);
+		// the project's own Remotion, at the version asked for, and no second copy under the package
+		for (const name of ['remotion', '@remotion/cli', '@remotion/renderer', '@remotion/bundler']) {
+			expect(JSON.parse(readFileSync(path.join(app, 'node_modules', name, 'package.json'), 'utf8')).version, name).toBe(REMOTION);
+			expect(existsSync(path.join(app, 'node_modules/remotion-fatezero/node_modules', name)), `second copy of ${name}`).toBe(false);
+		}
 		const help = await npx(['fatezero', '--help']);
 		expect(help.stdout).toContain('fatezero <command>');
 		// zod is a peer: one copy, the project's
