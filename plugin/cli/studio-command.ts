@@ -9,6 +9,7 @@ import {GENERATED_TINY_MODEL} from '../project/project-settings.js';
 import {NO_MODEL_ADVICE} from '../project/resolve-model.js';
 import {loadRemotionProject, remotionCliScript} from '../node/remotion-project.js';
 import {startJobServer} from '../studio/job-server.js';
+import {DEFAULT_CLIENT_GRACE_MS} from '../studio/studio-clients.js';
 import {studioOrigins} from '../studio/origin-policy.js';
 import {DEFAULT_JOB_SERVER_PORT, JOB_SERVER_ENV, type StudioJobState} from '../clip/studio-job-state.js';
 import {integerOption, withArgErrors} from './parse-cli-args.js';
@@ -34,6 +35,8 @@ Options:
                          page learns it through ${JOB_SERVER_ENV}.
   --allow-origin URL     Another origin allowed to call the job server (repeatable), e.g. a Studio opened
                          through its network address. Default: http://localhost:<port> and http://127.0.0.1:<port>.
+  --closed-tab-grace-s N How long the job server keeps the jobs of a Studio tab that was closed, reloaded
+                         or crashed before it cancels them (a reload asks again within it). Default ${DEFAULT_CLIENT_GRACE_MS / 1000}.
   --network              Let Remotion Studio listen on every network interface, as "npx remotion studio"
                          does (other machines can then open it, and with it your footage and edits).
                          Default: loopback only (127.0.0.1). Remotion 4.0.529 has no host option; FateZero
@@ -137,6 +140,7 @@ export const studioCommand = async (args: string[]): Promise<number> => {
 				...SETTINGS_FLAG_OPTIONS,
 				port: {type: 'string'},
 				'job-server-port': {type: 'string'},
+				'closed-tab-grace-s': {type: 'string'},
 				'allow-origin': {type: 'string', multiple: true},
 				open: {type: 'boolean'},
 				network: {type: 'boolean'},
@@ -165,10 +169,12 @@ export const studioCommand = async (args: string[]): Promise<number> => {
 	const projectRoot = settings.projectRoot;
 	const studioPort = values.port === undefined ? await pickStudioPort() : integerOption('port', values.port, 3000, 1024);
 	const jobServerPort = integerOption('job-server-port', values['job-server-port'], DEFAULT_JOB_SERVER_PORT, 0);
+	const closedTabGraceSeconds = integerOption('closed-tab-grace-s', values['closed-tab-grace-s'], DEFAULT_CLIENT_GRACE_MS / 1000, 1);
 	const model = settings.model.value;
 
 	const server = await startJobServer({
 		port: jobServerPort,
+		clientGraceMs: closedTabGraceSeconds * 1000,
 		cacheDir,
 		projectRoot,
 		allowedOrigins: [...studioOrigins(studioPort), ...(values['allow-origin'] ?? [])],

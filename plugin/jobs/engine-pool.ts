@@ -30,7 +30,18 @@ export class EnginePool {
 		const key = JSON.stringify([options.modelDir, options.sizeInPixels, options.leastScChannel]);
 		let engine = this.engines.get(key);
 		if (!engine) {
-			engine = loadFateZero({...this.base, ...options, attentionSource: this.settings.attentionSource, onProgress: onLoadProgress});
+			// The load is shared: a caller whose progress callback throws (its job was cancelled
+			// meanwhile) must not fail the load for the jobs that joined it; that job stops at its next step.
+			const onProgress: LoadFateZeroOptions['onProgress'] = onLoadProgress
+				? (event) => {
+						try {
+							onLoadProgress(event);
+						} catch {
+							// the caller's own cancellation; the load goes on
+						}
+					}
+				: undefined;
+			engine = loadFateZero({...this.base, ...options, attentionSource: this.settings.attentionSource, onProgress});
 			engine.catch(() => this.engines.delete(key));
 			this.engines.set(key, engine);
 		}

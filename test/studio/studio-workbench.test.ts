@@ -230,10 +230,11 @@ describe.skipIf(!browserExecutable)('Studio as the editing workbench', () => {
 		const tab = await browser!.newPage({context: () => null, logLevel: 'error', indent: false, pageIndex: 1, onBrowserLog: (log) => browserLog.push(`tab ${log.type}: ${log.text}`), onLog: () => undefined});
 		await tab.goto({url: `${studio}/OrphanClip`, timeout: 30_000});
 		const key = descriptorKey(orphanClip);
-		// the run the test before cancelled stays listed (cancelled, at its last stage) until the tab asks again
+		// the run the test before cancelled stays listed (cancelled) until the tab asks again; the new
+		// run may start at any stage (that run's inversion may be cached), so any running state counts
 		await waitFor('the final job to run again', async () => {
 			const state = await jobState(key);
-			return state?.status === 'running' && state.stage === 'invert' ? true : undefined;
+			return state?.status === 'running' ? true : undefined;
 		}, 60_000, 100).catch((error: Error) => {
 			throw new Error(`${error.message}\n${output()}`);
 		});
@@ -312,7 +313,9 @@ describe.skipIf(!browserExecutable)('Studio as the editing workbench', () => {
 		const trail = JSON.stringify(seen.map((c) => [c.stage, c.previewStage, c.previewVersion, c.previewWidth]));
 		expect(loaded.some((card) => card.previewStage === 'invert'), trail).toBe(true);
 		expect(loaded.some((card) => card.previewStage === 'edit'), trail).toBe(true);
-		expect(changes.size, trail).toBeGreaterThanOrEqual(3);
+		// two x0 images after the source frame: the image changed at least twice. How many more the
+		// 5 % budget allows depends on the machine's preview-to-step cost ratio, so no more is asserted.
+		expect(changes.size, trail).toBeGreaterThanOrEqual(2);
 		await waitForEditedFrame(key);
 	});
 

@@ -11,7 +11,7 @@ export const typedClip = fateZeroClip({...base, prompt: 'a red car driving down 
 /** Long enough (hundreds of steps) to be cancelled while it runs (after its draft). */
 export const slowClip = fateZeroClip({...base, prompt: 'a slow car', label: 'slow', steps: 400});
 /** Left while it runs (another composition opened): cancelled as unused after the grace period. */
-export const orphanClip = fateZeroClip({...base, prompt: 'an orphaned car', label: 'orphan', steps: 300});
+export const orphanClip = fateZeroClip({...base, prompt: 'an orphaned car', label: 'orphan', steps: 999});
 /** Its source folder is emptied by the test, then filled again. */
 export const flakyClip = fateZeroClip({...base, source: FLAKY_SOURCE, prompt: 'a flaky car', label: 'flaky', steps: 3});
 /** 6 frames: the composition's duration follows it. */
