@@ -7,7 +7,7 @@ import type {ClipJobResult} from '../../plugin/jobs/run-clip-job.js';
 import {startJobServer, type JobServer} from '../../plugin/studio/job-server.js';
 import type {StudioJobState} from '../../plugin/clip/studio-job-state.js';
 import {studioOrigins} from '../../plugin/studio/origin-policy.js';
-import {tempWorkspace, waitFor, writeFrames} from './studio-test-helpers.js';
+import {lastJob, scriptedQueue, tempWorkspace, waitFor, writeFrames, type ScriptedJob} from './studio-test-helpers.js';
 
 // Jobs of pages that are gone (issue 13): a Studio page names itself with ?client=<id> on its job
 // requests and its event stream. When every client that asked for an unfinished job has been
@@ -15,8 +15,6 @@ import {tempWorkspace, waitFor, writeFrames} from './studio-test-helpers.js';
 // server cancels the job itself; a page that comes back in time (a reload) keeps it, and a job
 // asked for without a client id (the CLI) is never cancelled that way. A scripted queue stands in
 // for the engine; the grace is short here.
-
-type ScriptedJob = {id: string; signal?: AbortSignal; resolve: (result: ClipJobResult) => void; reject: (error: unknown) => void};
 
 const GRACE_MS = 500;
 /** Long enough past the grace that a cancellation that was due has happened. */
@@ -37,7 +35,7 @@ const openStreams = new Set<() => void>();
 const post = (prompt: string, client: string | null, origin: string | null = STUDIO) =>
 	fetch(`${server.url}/jobs${client === null ? '' : `?client=${client}`}`, {method: 'POST', headers: {'Content-Type': 'application/json', ...(origin ? {Origin: origin} : {})}, body: JSON.stringify(clip(prompt))});
 const state = async (key: string) => (await (await fetch(`${server.url}/jobs/${key}`)).json()) as StudioJobState;
-const job = (key: string) => jobs.filter((j) => j.id === key).at(-1)!;
+const job = (key: string) => lastJob(jobs, key);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const errorOf = async (response: Response): Promise<string> => ((await response.json()) as {error: string}).error;
 
@@ -79,17 +77,7 @@ beforeAll(async () => {
 		projectRoot,
 		allowedOrigins: studioOrigins(3123),
 		clientGraceMs: GRACE_MS,
-		createQueue: (onProgress) => {
-			progress = onProgress;
-			return {
-				add: (_descriptor, options) =>
-					new Promise<ClipJobResult>((resolve, reject) => {
-						jobs.push({id: options.id ?? '', signal: options.signal, resolve, reject});
-						options.signal?.addEventListener('abort', () => reject(options.signal?.reason));
-					}),
-				close: async () => undefined,
-			};
-		},
+		createQueue: scriptedQueue(jobs, {onProgress: (callback) => (progress = callback)}),
 	});
 });
 

@@ -9,13 +9,11 @@ import {startJobServer, type JobServer} from '../../plugin/studio/job-server.js'
 import {MAX_LABEL_CHARS, type StudioJobState} from '../../plugin/clip/studio-job-state.js';
 import type {StudioPreviewEvent} from '../../plugin/studio/studio-jobs.js';
 import {studioOrigins} from '../../plugin/studio/origin-policy.js';
-import {tempWorkspace, waitFor, writeFrames} from './studio-test-helpers.js';
+import {lastJob, scriptedQueue, tempWorkspace, waitFor, writeFrames, type ScriptedJob} from './studio-test-helpers.js';
 
 // The job server's limits and cancellation (issue 16 item 7, issue 13 item 1), with a scripted
 // queue in place of the engine: a 413 the client receives, a 429 past the queue cap, bounded
 // labels in events, finished jobs pruned, DELETE /jobs/<key> (origin-checked) and retry.
-
-type ScriptedJob = {id: string; signal?: AbortSignal; resolve: (result: ClipJobResult) => void; reject: (error: unknown) => void};
 
 const workspace = tempWorkspace('studio-limits');
 const projectRoot = path.join(workspace, 'project');
@@ -45,18 +43,7 @@ beforeAll(async () => {
 		allowedOrigins: studioOrigins(3123),
 		maxQueuedJobs: 3,
 		maxFinishedJobs: 2,
-		createQueue: (onProgress, onPreview) => {
-			progress = onProgress;
-			preview = onPreview;
-			return {
-				add: (_descriptor, options) =>
-					new Promise<ClipJobResult>((resolve, reject) => {
-						jobs.push({id: options.id ?? '', signal: options.signal, resolve, reject});
-						options.signal?.addEventListener('abort', () => reject(options.signal?.reason));
-					}),
-				close: async () => undefined,
-			};
-		},
+		createQueue: scriptedQueue(jobs, {onProgress: (callback) => (progress = callback), onPreview: (callback) => (preview = callback)}),
 	});
 });
 
@@ -64,7 +51,7 @@ afterAll(async () => {
 	await server?.close();
 });
 
-const job = (key: string) => jobs.filter((j) => j.id === key).at(-1)!;
+const job = (key: string) => lastJob(jobs, key);
 
 describe('job server limits', () => {
 	it('answers 413 to a 50 MB body, and the client receives it', async () => {
