@@ -1,6 +1,6 @@
 import type {AudioCodec, Codec, FrameRange, FrameRangeTuple, LogLevel, PixelFormat} from '@remotion/renderer';
 import {FateZeroError} from '../errors/fatezero-error.js';
-import {validateRenderOptions, type RenderMediaSettings} from '../node/render-options.js';
+import {RENDER_FLAG_ACCEPTED, validateRenderOptions, type RenderMediaSettings} from '../node/render-options.js';
 
 /**
  * The Remotion render flags `fatezero render --variants` takes (as `remotion render` spells them)
@@ -52,7 +52,7 @@ const numberFlag = (flag: string, value: string | undefined, accepted: string, w
 	return Number(value);
 };
 
-const FRAMES_ACCEPTED = 'a frame ("5"), a range ("0-9"), a range to the end ("10-") or ordered ranges ("0-9,20-29") of whole frame numbers ≥ 0';
+const FRAMES_ACCEPTED = RENDER_FLAG_ACCEPTED.frames;
 
 /** `--frames` as Remotion's CLI reads it: "5" → 5, "0-9" → [0, 9], "10-" → [10, null], "0-9,20-29" → [[0, 9], [20, 29]]. */
 export const parseFramesFlag = (value: string): FrameRange => {
@@ -90,12 +90,12 @@ export const variantRenderOptions = (values: Values): RenderMediaSettings & {con
 	const options: RenderMediaSettings = {
 		codec: values.codec as Codec | undefined,
 		crf: numberFlag('crf', values.crf, 'a number in the codec\'s range (h264: 1–51)'),
-		scale: numberFlag('scale', values.scale, 'a number above 0 and at most 16 (0.5 renders at half the width and height)'),
+		scale: numberFlag('scale', values.scale, RENDER_FLAG_ACCEPTED.scale),
 		frameRange: values.frames === undefined ? undefined : parseFramesFlag(values.frames),
-		everyNthFrame: numberFlag('every-nth-frame', values['every-nth-frame'], 'a whole number ≥ 1', true),
-		timeoutInMilliseconds: numberFlag('timeout', values.timeout, "a whole number of milliseconds ≥ 7000 (Remotion's minimum delayRender() timeout)", true),
+		everyNthFrame: numberFlag('every-nth-frame', values['every-nth-frame'], RENDER_FLAG_ACCEPTED.everyNthFrame, true),
+		timeoutInMilliseconds: numberFlag('timeout', values.timeout, RENDER_FLAG_ACCEPTED.timeout, true),
 		logLevel: values.log as LogLevel | undefined,
-		jpegQuality: numberFlag('jpeg-quality', values['jpeg-quality'], 'a number from 0 to 100'),
+		jpegQuality: numberFlag('jpeg-quality', values['jpeg-quality'], RENDER_FLAG_ACCEPTED.jpegQuality),
 		pixelFormat: values['pixel-format'] as PixelFormat | undefined,
 		imageFormat: values['image-format'] as 'jpeg' | 'png' | undefined,
 		muted: values.muted,

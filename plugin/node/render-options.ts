@@ -35,6 +35,15 @@ export type RenderMediaSettings = {
 	audioCodec?: AudioCodec | null;
 };
 
+/** What each numeric render flag accepts, in the words of its INVALID_OPTION error (the CLI's syntax checks say the same). */
+export const RENDER_FLAG_ACCEPTED = {
+	scale: 'a number above 0 and at most 16 (0.5 renders at half the width and height)',
+	frames: 'a frame ("5"), a range ("0-9"), a range to the end ("10-") or ordered ranges ("0-9,20-29") of whole frame numbers ≥ 0',
+	everyNthFrame: 'a whole number ≥ 1',
+	timeout: "a whole number of milliseconds ≥ 7000 (Remotion's minimum delayRender() timeout)",
+	jpegQuality: 'a number from 0 to 100',
+} as const;
+
 const list = (values: readonly string[]) => values.map((v) => `"${v}"`).join(', ');
 const shown = (value: unknown) => (typeof value === 'string' ? `"${value}"` : JSON.stringify(value) ?? String(value));
 const invalid = (flag: string, accepted: string, value: unknown) => new FateZeroError('INVALID_OPTION', `--${flag} must be ${accepted}; got ${shown(value)}.`);
@@ -58,20 +67,20 @@ export const validateRenderOptions = (options: RenderMediaSettings): void => {
 		if (min === 0 && max === 0) throw invalid('crf', `left out: codec ${codec} takes no crf`, crf);
 		if (crf < min || crf > max) throw invalid('crf', `between ${min} and ${max} for codec ${codec} (lower is better quality and larger files)`, crf);
 	}
-	if (scale !== undefined && (!isNumber(scale) || scale <= 0 || scale > 16)) throw invalid('scale', 'a number above 0 and at most 16 (0.5 renders at half the width and height)', scale);
+	if (scale !== undefined && (!isNumber(scale) || scale <= 0 || scale > 16)) throw invalid('scale', RENDER_FLAG_ACCEPTED.scale, scale);
 	if (frameRange !== undefined && frameRange !== null) {
 		try {
 			RenderInternals.validateFrameRange(frameRange);
 		} catch (error) {
-			throw invalid('frames', `a frame ("5"), a range ("0-9"), a range to the end ("10-") or ordered ranges ("0-9,20-29") of whole frame numbers ≥ 0 (${(error as Error).message})`, frameRange);
+			throw invalid('frames', `${RENDER_FLAG_ACCEPTED.frames} (${(error as Error).message})`, frameRange);
 		}
 	}
-	if (everyNthFrame !== undefined && (!Number.isInteger(everyNthFrame) || everyNthFrame < 1)) throw invalid('every-nth-frame', 'a whole number ≥ 1', everyNthFrame);
+	if (everyNthFrame !== undefined && (!Number.isInteger(everyNthFrame) || everyNthFrame < 1)) throw invalid('every-nth-frame', RENDER_FLAG_ACCEPTED.everyNthFrame, everyNthFrame);
 	if (timeoutInMilliseconds !== undefined && (!Number.isInteger(timeoutInMilliseconds) || timeoutInMilliseconds < 7000)) {
-		throw invalid('timeout', "a whole number of milliseconds ≥ 7000 (Remotion's minimum delayRender() timeout)", timeoutInMilliseconds);
+		throw invalid('timeout', RENDER_FLAG_ACCEPTED.timeout, timeoutInMilliseconds);
 	}
 	if (logLevel !== undefined && !(BrowserSafeApis.logLevels as readonly string[]).includes(logLevel)) throw invalid('log', `one of ${list(BrowserSafeApis.logLevels)}`, logLevel);
-	if (jpegQuality !== undefined && (!isNumber(jpegQuality) || jpegQuality < 0 || jpegQuality > 100)) throw invalid('jpeg-quality', 'a number from 0 to 100', jpegQuality);
+	if (jpegQuality !== undefined && (!isNumber(jpegQuality) || jpegQuality < 0 || jpegQuality > 100)) throw invalid('jpeg-quality', RENDER_FLAG_ACCEPTED.jpegQuality, jpegQuality);
 	if (imageFormat !== undefined && imageFormat !== 'jpeg' && imageFormat !== 'png') throw invalid('image-format', '"jpeg" or "png"', imageFormat);
 	if (pixelFormat !== undefined) {
 		const forCodec = BrowserSafeApis.validPixelFormatsForCodec(codec) as readonly string[];
